@@ -1,0 +1,1 @@
+//! Reads Terraform/OpenTofu plan JSON (`show -json`) as a stream and reviews it: destructive and stateful changes, downtime updates, drift, and what a plan holds that its baseline (the lower environment's plan) did not.

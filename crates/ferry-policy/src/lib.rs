@@ -1,0 +1,1 @@
+//! Policy as code: built-in rules configured in ferry.toml and Rego policies (conftest-compatible, via regorus) evaluated on every plan, failing closed.

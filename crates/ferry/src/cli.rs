@@ -1,0 +1,223 @@
+//! The command-line contract of DESIGN.md, as clap types.
+
+use crate::output::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about = "Promote one immutable IaC release from dev to staging to prod, safely.")]
+pub struct Cli {
+    /// Project directory (default: search upward for ferry.toml).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Output format of commands that report.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// More log output on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scaffold or validate ferry.toml and the project layout.
+    Init(InitArgs),
+    /// Build, list, inspect and abandon releases.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+    /// Plan a release for an environment.
+    Plan(PlanArgs),
+    /// Review a plan: a plan JSON file, or an environment's pending plan.
+    Review(ReviewArgs),
+    /// Approve an environment's pending plan.
+    Approve(ApproveArgs),
+    /// Record a "no" for an environment's pending plan.
+    Reject(RejectArgs),
+    /// Apply exactly an approved plan.
+    Apply(ApplyArgs),
+    /// Plan, review, check gates, apply and verify, in one go.
+    Promote(PromoteArgs),
+    /// Promote the previous known-good release back into an environment.
+    Rollback(RollbackArgs),
+    /// Plan (and optionally apply) the rollback of an environment to see whether it would work.
+    Rehearse(RehearseArgs),
+    /// Release a stale environment lock.
+    Unlock(UnlockArgs),
+    /// Per environment: current release, last deployment, pending plan, unmet gates.
+    Status(EnvFilter),
+    /// The ledger's record, newest first.
+    History(EnvFilter),
+    /// Audit environment inputs and topology: quantity may differ, kind may not.
+    Audit(AuditArgs),
+    /// Evaluate or test policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Run the whole pipeline on the bundled example, with narration.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Only validate an existing ferry.toml; write nothing.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Build a release from a clean commit and print its id.
+    Create {
+        /// Commit to release (default HEAD).
+        #[arg(long, value_name = "REV")]
+        commit: Option<String>,
+        /// Release from a dirty work tree (marked dirty; may not go past the first environment).
+        #[arg(long)]
+        allow_dirty: bool,
+    },
+    /// List releases, newest first.
+    List,
+    /// Show one release.
+    Show { id: String },
+    /// Bar a release from being promoted or rolled back to.
+    Abandon {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(long)]
+    pub env: String,
+    /// Release to plan (default: the newest eligible for the environment).
+    #[arg(long)]
+    pub release: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// A plan JSON file (`terraform show -json`); works without a project.
+    pub plan: Option<PathBuf>,
+    /// The lower environment's plan JSON to compare against.
+    #[arg(long, requires = "plan")]
+    pub baseline: Option<PathBuf>,
+    /// ferry.toml whose [review] settings apply (with PLAN).
+    #[arg(long, requires = "plan")]
+    pub config: Option<PathBuf>,
+    /// Review this environment's pending plan.
+    #[arg(long, conflicts_with = "plan")]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    #[arg(long)]
+    pub env: String,
+    /// Plan id (default: the environment's pending plan).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// Acknowledge the plan's review and policy warnings.
+    #[arg(long)]
+    pub acknowledge_warnings: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RejectArgs {
+    #[arg(long)]
+    pub env: String,
+    #[arg(long)]
+    pub plan: Option<String>,
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[arg(long)]
+    pub env: String,
+    #[arg(long)]
+    pub plan: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    /// Target environment.
+    #[arg(long = "to")]
+    pub to: String,
+    #[arg(long)]
+    pub release: Option<String>,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    #[arg(long)]
+    pub env: String,
+    /// Release to roll back to (default: the last known-good before the current one).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[arg(long)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RehearseArgs {
+    #[arg(long)]
+    pub env: String,
+    /// Also apply the rollback and roll forward again.
+    #[arg(long)]
+    pub apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    #[arg(long)]
+    pub env: String,
+    #[arg(long)]
+    pub reason: String,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvFilter {
+    #[arg(long)]
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Compare two environments, e.g. `staging:prod` (default: adjacent pairs in the chain).
+    #[arg(long, value_name = "A:B")]
+    pub pair: Vec<String>,
+    /// Print a review prompt for an AI assistant instead of the report.
+    #[arg(long)]
+    pub prompt: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run policy tests (Rego `test_*` rules and fixture plans with expected outcomes).
+    Test {
+        /// Policy directory (default: the project's policy dir).
+        dir: Option<PathBuf>,
+    },
+    /// Evaluate policies against a plan JSON file, without a project.
+    Eval {
+        plan: PathBuf,
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Environment name passed to policies as data.ferry.environment.
+        #[arg(long)]
+        env: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to create the demo project (default: a fresh temporary directory).
+    pub dir: Option<PathBuf>,
+}
