@@ -317,7 +317,7 @@ stateful = ["null_resource.db"]
     #[test]
     fn dangling_from_names_line() {
         let msg = err_of(&MINIMAL.replace("from = \"staging\"", "from = \"stage\""));
-        assert!(msg.starts_with("ferry.toml:22:"), "{msg}");
+        assert!(msg.starts_with("ferry.toml:21:"), "{msg}");
         assert!(msg.contains("no environment is named 'stage'"), "{msg}");
     }
 

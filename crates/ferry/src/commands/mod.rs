@@ -4,6 +4,7 @@
 mod audit;
 mod policy;
 mod review;
+pub mod shared;
 
 use crate::cli::{Cli, Command};
 use anyhow::{bail, Result};
