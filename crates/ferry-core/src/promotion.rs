@@ -1,1 +1,181 @@
-//! Promotion rules: may this release enter this environment now? Pure functions over ledger facts.
+//! Promotion rules: may this release enter this environment, and may this plan be applied?
+//! Pure functions over facts the caller read from the ledger, so every gate is testable here and
+//! explained the same way by `status`, `plan`, `apply` and `promote`.
+
+use crate::review::Verdict;
+use std::fmt;
+
+/// One gate that is not met, with what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnmetGate {
+    Abandoned { reason: String },
+    /// A release built from a dirty work tree stays in the first environment.
+    DirtyRelease { env: String, first: String },
+    /// The release was never deployed and verified in the upstream environment.
+    NotInUpstream { env: String, upstream: String },
+    ReviewBlocked,
+    PolicyDenied { count: usize },
+    ApprovalsMissing { env: String, have: usize, need: usize },
+    WarningsNotAcknowledged,
+}
+
+impl fmt::Display for UnmetGate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnmetGate::Abandoned { reason } => write!(f, "the release was abandoned ({reason}); build or pick another release"),
+            UnmetGate::DirtyRelease { env, first } => write!(
+                f,
+                "the release was built from a dirty work tree, so it may only be deployed to '{first}', not '{env}'; commit and run `ferry release create`"
+            ),
+            UnmetGate::NotInUpstream { env, upstream } => write!(
+                f,
+                "the release has not been deployed and verified in '{upstream}', which '{env}' is promoted from; run `ferry promote --to {upstream}` first"
+            ),
+            UnmetGate::ReviewBlocked => write!(f, "the review verdict is block; see `ferry review` for the findings"),
+            UnmetGate::PolicyDenied { count } => write!(f, "{count} policy denial(s); the way to relax a rule is a new release that changes the policy"),
+            UnmetGate::ApprovalsMissing { env, have, need } => write!(
+                f,
+                "'{env}' needs {need} approval(s) of this exact plan from distinct people, it has {have}; run `ferry approve --env {env}`"
+            ),
+            UnmetGate::WarningsNotAcknowledged => write!(
+                f,
+                "the plan has warnings that no approver acknowledged; approve with `--acknowledge-warnings`"
+            ),
+        }
+    }
+}
+
+/// What the ledger says about a release relative to one environment.
+#[derive(Debug, Clone)]
+pub struct EntryFacts<'a> {
+    pub env: &'a str,
+    /// The environment named by `from`, if any.
+    pub upstream: Option<&'a str>,
+    /// The first environment of the chain (where dirty releases may go).
+    pub first: &'a str,
+    pub dirty: bool,
+    pub abandoned: Option<&'a str>,
+    /// Deployed successfully and verified in `upstream`.
+    pub upstream_known_good: bool,
+}
+
+/// Gates for a release entering an environment (checked at plan and again at apply).
+pub fn entry_gates(f: &EntryFacts<'_>) -> Vec<UnmetGate> {
+    let mut unmet = Vec::new();
+    if let Some(reason) = f.abandoned {
+        unmet.push(UnmetGate::Abandoned { reason: reason.to_string() });
+    }
+    if f.dirty && f.env != f.first {
+        unmet.push(UnmetGate::DirtyRelease { env: f.env.to_string(), first: f.first.to_string() });
+    }
+    if let Some(upstream) = f.upstream {
+        if !f.upstream_known_good {
+            unmet.push(UnmetGate::NotInUpstream { env: f.env.to_string(), upstream: upstream.to_string() });
+        }
+    }
+    unmet
+}
+
+/// What the ledger says about one plan about to be applied.
+#[derive(Debug, Clone)]
+pub struct ApplyFacts<'a> {
+    pub env: &'a str,
+    pub verdict: Verdict,
+    pub policy_denials: usize,
+    pub policy_warnings: usize,
+    pub approvals_needed: u32,
+    /// Distinct identities that approved this exact plan.
+    pub approvers: Vec<&'a str>,
+    /// Whether any approver acknowledged the warnings.
+    pub warnings_acknowledged: bool,
+}
+
+/// Gates on the plan itself: review, policy, approvals.
+pub fn apply_gates(f: &ApplyFacts<'_>) -> Vec<UnmetGate> {
+    let mut unmet = Vec::new();
+    if f.verdict == Verdict::Block {
+        unmet.push(UnmetGate::ReviewBlocked);
+    }
+    if f.policy_denials > 0 {
+        unmet.push(UnmetGate::PolicyDenied { count: f.policy_denials });
+    }
+    let mut distinct: Vec<&str> = f.approvers.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let need = f.approvals_needed as usize;
+    if distinct.len() < need {
+        unmet.push(UnmetGate::ApprovalsMissing { env: f.env.to_string(), have: distinct.len(), need });
+    }
+    let has_warnings = f.verdict == Verdict::Warn || f.policy_warnings > 0;
+    if need > 0 && has_warnings && !f.warnings_acknowledged {
+        unmet.push(UnmetGate::WarningsNotAcknowledged);
+    }
+    unmet
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry<'a>() -> EntryFacts<'a> {
+        EntryFacts { env: "prod", upstream: Some("staging"), first: "dev", dirty: false, abandoned: None, upstream_known_good: true }
+    }
+
+    #[test]
+    fn release_must_be_known_good_upstream() {
+        assert!(entry_gates(&entry()).is_empty());
+        let f = EntryFacts { upstream_known_good: false, ..entry() };
+        let unmet = entry_gates(&f);
+        assert_eq!(unmet, vec![UnmetGate::NotInUpstream { env: "prod".into(), upstream: "staging".into() }]);
+        assert!(unmet[0].to_string().contains("'staging'"));
+    }
+
+    #[test]
+    fn first_environment_has_no_upstream_and_takes_dirty_releases() {
+        let f = EntryFacts { env: "dev", upstream: None, dirty: true, upstream_known_good: false, ..entry() };
+        assert!(entry_gates(&f).is_empty());
+        let f = EntryFacts { dirty: true, ..entry() };
+        assert!(matches!(entry_gates(&f)[..], [UnmetGate::DirtyRelease { .. }]));
+    }
+
+    #[test]
+    fn abandoned_release_never_enters() {
+        let f = EntryFacts { abandoned: Some("bad"), ..entry() };
+        assert!(matches!(entry_gates(&f)[..], [UnmetGate::Abandoned { .. }]));
+    }
+
+    fn apply<'a>() -> ApplyFacts<'a> {
+        ApplyFacts {
+            env: "prod",
+            verdict: Verdict::Pass,
+            policy_denials: 0,
+            policy_warnings: 0,
+            approvals_needed: 2,
+            approvers: vec!["a", "b"],
+            warnings_acknowledged: false,
+        }
+    }
+
+    #[test]
+    fn approvals_count_distinct_people() {
+        assert!(apply_gates(&apply()).is_empty());
+        let f = ApplyFacts { approvers: vec!["a", "a"], ..apply() };
+        assert_eq!(apply_gates(&f), vec![UnmetGate::ApprovalsMissing { env: "prod".into(), have: 1, need: 2 }]);
+    }
+
+    #[test]
+    fn block_and_deny_stop_the_apply() {
+        let f = ApplyFacts { verdict: Verdict::Block, policy_denials: 2, ..apply() };
+        assert_eq!(apply_gates(&f), vec![UnmetGate::ReviewBlocked, UnmetGate::PolicyDenied { count: 2 }]);
+    }
+
+    #[test]
+    fn warnings_need_acknowledging_where_approval_is_required() {
+        let f = ApplyFacts { verdict: Verdict::Warn, ..apply() };
+        assert_eq!(apply_gates(&f), vec![UnmetGate::WarningsNotAcknowledged]);
+        let f = ApplyFacts { verdict: Verdict::Warn, warnings_acknowledged: true, ..apply() };
+        assert!(apply_gates(&f).is_empty());
+        let f = ApplyFacts { verdict: Verdict::Warn, approvals_needed: 0, approvers: vec![], ..apply() };
+        assert!(apply_gates(&f).is_empty());
+    }
+}
