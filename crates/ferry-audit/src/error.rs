@@ -1,0 +1,58 @@
+//! Why an audit could not run. Every variant names the file (and line where known) so the person
+//! fixing the input does not have to guess; these are bad-input errors (exit 1), never findings.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: HCL syntax error: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}:{line}:{column}: invalid JSON: {message}")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: {message}")]
+    Input {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("{path}:{line}: variable `{name}` is declared as {expected} ({declared_at}) but is {found} here")]
+    WrongType {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        expected: String,
+        found: String,
+        declared_at: String,
+    },
+    #[error("environment '{0}' has no input files: set `var_files` for it in ferry.toml (one body of code, one input file per environment)")]
+    NoInputs(String),
+    #[error("root module directory {0} does not exist; check `[project] root` in ferry.toml")]
+    NoRootModule(PathBuf),
+    #[error("[audit] in ferry.toml: {0}")]
+    Config(String),
+    #[error("pair '{pair}': {message}")]
+    Pair { pair: String, message: String },
+    #[error("{path}: not a plan or state JSON rendering: {message}")]
+    Plan { path: String, message: String },
+}
+
+/// 1-based line of a byte offset in `text`.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset)
+        .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+}
