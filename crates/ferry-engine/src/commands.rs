@@ -1,0 +1,180 @@
+//! The engine commands ferry needs, with the flags that keep them non-interactive and
+//! machine-readable. Every command takes the work dir explicitly: ferry plans in one fresh
+//! directory and may apply the saved plan from another, re-initialised from the same bytes.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::backend::StateBackend;
+use crate::error::EngineError;
+use crate::locate::Engine;
+use crate::runner::{self, RunLog, RunOptions, Stdout};
+
+/// Which state a plan was made against: a plan is stale once either changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StateIdentity {
+    pub lineage: String,
+    pub serial: u64,
+}
+
+const NO_INPUT: &str = "-input=false";
+const NO_COLOR: &str = "-no-color";
+
+impl Engine {
+    /// `init`, safe to repeat. `-reconfigure` because the work dir is ferry's, not the user's:
+    /// a backend recorded by an earlier init must never trigger a state migration prompt.
+    pub fn init(
+        &self,
+        workdir: &Path,
+        state: &StateBackend,
+        opts: &RunOptions,
+    ) -> Result<RunLog, EngineError> {
+        let mut args = os(&["init", NO_INPUT, NO_COLOR, "-reconfigure"]);
+        args.extend(state.prepare(workdir)?);
+        self.stream(workdir, &args, opts)
+    }
+
+    /// `plan -out=plan_out` with the environment's var files (relative to `workdir` or absolute).
+    pub fn plan(
+        &self,
+        workdir: &Path,
+        var_files: &[PathBuf],
+        plan_out: &Path,
+        opts: &RunOptions,
+    ) -> Result<RunLog, EngineError> {
+        let mut args = os(&["plan", NO_INPUT, NO_COLOR]);
+        args.push(flag("-out=", plan_out));
+        args.extend(var_files.iter().map(|f| flag("-var-file=", f)));
+        self.stream(workdir, &args, opts)
+    }
+
+    /// `show -json PLAN`: the plan's JSON rendering, byte for byte as the engine wrote it.
+    pub fn show_json(
+        &self,
+        workdir: &Path,
+        plan_file: &Path,
+        opts: &RunOptions,
+    ) -> Result<Vec<u8>, EngineError> {
+        let mut args = os(&["show", "-json", NO_COLOR]);
+        args.push(plan_file.as_os_str().to_owned());
+        self.capture(workdir, &args, opts)
+    }
+
+    /// `apply PLAN`: applies exactly the saved plan; the engine refuses it if state moved on.
+    pub fn apply(
+        &self,
+        workdir: &Path,
+        plan_file: &Path,
+        opts: &RunOptions,
+    ) -> Result<RunLog, EngineError> {
+        let mut args = os(&["apply", NO_INPUT, NO_COLOR]);
+        args.push(plan_file.as_os_str().to_owned());
+        self.stream(workdir, &args, opts)
+    }
+
+    /// Lineage and serial of the current state via `state pull`; `None` before the first apply.
+    pub fn state_identity(
+        &self,
+        workdir: &Path,
+        opts: &RunOptions,
+    ) -> Result<Option<StateIdentity>, EngineError> {
+        let args = os(&["state", "pull"]);
+        let raw = self.capture(workdir, &args, opts)?;
+        parse_state_identity(&raw).map_err(|detail| EngineError::BadOutput {
+            command: runner::describe(&self.binary, &args),
+            detail,
+        })
+    }
+
+    /// `output -json`: name → `{"value": …, "type": …, "sensitive": bool}` as the engine prints
+    /// it, so callers can tell sensitive outputs apart before exposing any value.
+    pub fn outputs(
+        &self,
+        workdir: &Path,
+        opts: &RunOptions,
+    ) -> Result<BTreeMap<String, serde_json::Value>, EngineError> {
+        let args = os(&["output", "-json", NO_COLOR]);
+        let raw = self.capture(workdir, &args, opts)?;
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return Ok(BTreeMap::new());
+        }
+        serde_json::from_slice(&raw).map_err(|e| EngineError::BadOutput {
+            command: runner::describe(&self.binary, &args),
+            detail: e.to_string(),
+        })
+    }
+
+    fn stream(
+        &self,
+        workdir: &Path,
+        args: &[OsString],
+        opts: &RunOptions,
+    ) -> Result<RunLog, EngineError> {
+        runner::run(&self.binary, args, workdir, Stdout::Stream, opts).map(|f| f.log)
+    }
+
+    fn capture(
+        &self,
+        workdir: &Path,
+        args: &[OsString],
+        opts: &RunOptions,
+    ) -> Result<Vec<u8>, EngineError> {
+        runner::run(&self.binary, args, workdir, Stdout::Capture, opts).map(|f| f.stdout)
+    }
+}
+
+fn parse_state_identity(raw: &[u8]) -> Result<Option<StateIdentity>, String> {
+    #[derive(Deserialize)]
+    struct Header {
+        lineage: Option<String>,
+        serial: Option<u64>,
+    }
+    // Without any state, `state pull` prints nothing at all.
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let header: Header = serde_json::from_slice(raw).map_err(|e| e.to_string())?;
+    match (header.lineage, header.serial) {
+        (Some(lineage), Some(serial)) if !lineage.is_empty() => {
+            Ok(Some(StateIdentity { lineage, serial }))
+        }
+        _ => Err("state has no lineage/serial".to_string()),
+    }
+}
+
+fn os(args: &[&str]) -> Vec<OsString> {
+    args.iter().map(OsString::from).collect()
+}
+
+fn flag(prefix: &str, path: &Path) -> OsString {
+    let mut s = OsString::from(prefix);
+    s.push(path.as_os_str());
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn state_identity_parsing() {
+        assert_eq!(parse_state_identity(b"").unwrap(), None);
+        assert_eq!(parse_state_identity(b" \n").unwrap(), None);
+        let id =
+            parse_state_identity(br#"{"version":4,"serial":7,"lineage":"abc","resources":[]}"#)
+                .unwrap();
+        assert_eq!(
+            id,
+            Some(StateIdentity {
+                lineage: "abc".into(),
+                serial: 7
+            })
+        );
+        assert!(parse_state_identity(b"{not json").is_err());
+        assert!(parse_state_identity(br#"{"version":4}"#).is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! Finds the engine binary and learns what it is, so every later command runs the same binary
+//! and the ledger can record which engine and version produced a plan.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::EngineError;
+use crate::runner::{self, Progress, RunOptions, Stdout};
+
+/// Environment variable naming the engine when ferry.toml does not.
+pub const ENGINE_ENV_VAR: &str = "FERRY_ENGINE";
+
+/// Candidates tried, in order, when nothing is configured.
+const DEFAULT_CANDIDATES: [&str; 2] = ["terraform", "tofu"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineKind {
+    Terraform,
+    OpenTofu,
+}
+
+impl std::fmt::Display for EngineKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EngineKind::Terraform => "Terraform",
+            EngineKind::OpenTofu => "OpenTofu",
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Engine {
+    /// Absolute path, resolved once so PATH changes cannot swap the engine mid-promotion.
+    pub binary: PathBuf,
+    pub kind: EngineKind,
+    /// e.g. "1.0.3", without the leading `v`.
+    pub version: String,
+}
+
+impl Engine {
+    /// `configured` is ferry.toml's `[engine] binary`: a name looked up on PATH or a path.
+    /// Without it: `FERRY_ENGINE`, then `terraform`, then `tofu` on PATH.
+    pub fn locate(configured: Option<&str>) -> Result<Engine, EngineError> {
+        let from_env = std::env::var(ENGINE_ENV_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let candidates: Vec<String> = match (configured, from_env) {
+            (Some(c), _) => vec![c.to_string()],
+            (None, Some(e)) => vec![e],
+            (None, None) => DEFAULT_CANDIDATES.iter().map(|s| s.to_string()).collect(),
+        };
+        let binary =
+            candidates
+                .iter()
+                .find_map(|c| resolve(c))
+                .ok_or_else(|| EngineError::NotFound {
+                    searched: describe_search(&candidates),
+                })?;
+        Engine::at(binary)
+    }
+
+    /// Uses exactly this binary (tests, or a caller that resolved it already).
+    pub fn at(binary: PathBuf) -> Result<Engine, EngineError> {
+        let opts = RunOptions {
+            timeout: Duration::from_secs(60),
+            progress: Progress::Quiet,
+            ..RunOptions::default()
+        };
+        let args = [OsString::from("version")];
+        let cwd = std::env::temp_dir();
+        let finished = runner::run(&binary, &args, &cwd, Stdout::Capture, &opts)?;
+        let text = String::from_utf8_lossy(&finished.stdout);
+        let first_line = text.lines().next().unwrap_or("").trim().to_string();
+        let (kind, version) =
+            parse_version(&first_line).ok_or_else(|| EngineError::UnknownEngine {
+                binary: binary.clone(),
+                first_line: first_line.clone(),
+            })?;
+        Ok(Engine {
+            binary,
+            kind,
+            version,
+        })
+    }
+}
+
+/// `Terraform v1.0.3` / `OpenTofu v1.6.2` → kind and version.
+fn parse_version(first_line: &str) -> Option<(EngineKind, String)> {
+    let (name, version) = first_line.split_once(' ')?;
+    let kind = match name {
+        "Terraform" => EngineKind::Terraform,
+        "OpenTofu" => EngineKind::OpenTofu,
+        _ => return None,
+    };
+    let version = version.trim().strip_prefix('v')?.to_string();
+    Some((kind, version))
+}
+
+/// A value with a path separator is a path; otherwise it is looked up on PATH like a shell would.
+fn resolve(candidate: &str) -> Option<PathBuf> {
+    let candidate = candidate.trim();
+    if candidate.is_empty() {
+        return None;
+    }
+    if candidate.contains(std::path::MAIN_SEPARATOR) {
+        let path = Path::new(candidate);
+        let path = if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            std::env::current_dir().ok()?.join(path)
+        };
+        return is_executable(&path).then_some(path);
+    }
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(candidate))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+fn describe_search(candidates: &[String]) -> String {
+    let names = candidates
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", then ");
+    format!("looked for {names} on PATH")
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn parses_both_engines() {
+        assert_eq!(
+            parse_version("Terraform v1.0.3"),
+            Some((EngineKind::Terraform, "1.0.3".into()))
+        );
+        assert_eq!(
+            parse_version("OpenTofu v1.6.2"),
+            Some((EngineKind::OpenTofu, "1.6.2".into()))
+        );
+        assert_eq!(parse_version("Packer v1.0.0"), None);
+        assert_eq!(parse_version(""), None);
+    }
+
+    #[test]
+    fn configured_path_that_does_not_exist_is_not_found() {
+        let err = Engine::locate(Some("/nonexistent/dir/terraform")).unwrap_err();
+        let msg = err.to_string();
+        assert!(matches!(err, EngineError::NotFound { .. }));
+        assert!(msg.contains("/nonexistent/dir/terraform"), "{msg}");
+        assert!(msg.contains("scripts/install-terraform"), "{msg}");
+    }
+
+    #[test]
+    fn a_binary_that_is_not_an_engine_is_refused() {
+        let err = Engine::at(PathBuf::from("/bin/echo")).unwrap_err();
+        assert!(matches!(err, EngineError::UnknownEngine { .. }), "{err:?}");
+    }
+}
