@@ -11,7 +11,8 @@ use serde::Deserialize;
 use crate::backend::StateBackend;
 use crate::error::EngineError;
 use crate::locate::Engine;
-use crate::runner::{self, RunLog, RunOptions, Stdout};
+use crate::options::{RunLog, RunOptions};
+use crate::runner::{self, Stdout};
 
 /// Which state a plan was made against: a plan is stale once either changes.
 #[derive(Debug, Clone, PartialEq, Eq)]

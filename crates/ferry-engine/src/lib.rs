@@ -10,10 +10,14 @@ mod backend;
 mod commands;
 mod error;
 mod locate;
+mod options;
 mod runner;
+mod signal;
+mod sink;
 
 pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
 pub use commands::StateIdentity;
 pub use error::EngineError;
 pub use locate::{Engine, EngineKind, ENGINE_ENV_VAR};
-pub use runner::{Progress, RunLog, RunOptions, INTERRUPT_GRACE};
+pub use options::{Progress, RunLog, RunOptions};
+pub use runner::INTERRUPT_GRACE;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::EngineError;
-use crate::runner::{self, Progress, RunOptions, Stdout};
+use crate::options::{Progress, RunOptions};
+use crate::runner::{self, Stdout};
 
 /// Environment variable naming the engine when ferry.toml does not.
 pub const ENGINE_ENV_VAR: &str = "FERRY_ENGINE";

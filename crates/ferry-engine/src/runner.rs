@@ -6,7 +6,6 @@
 //! Ctrl-C, so it can stop providers and write state; only after [`INTERRUPT_GRACE`] is it killed.
 //! The signal is sent with the `kill` utility because the workspace forbids `unsafe` (no libc).
 
-use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -15,71 +14,18 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
 use crate::error::EngineError;
+use crate::options::{RunLog, RunOptions};
+use crate::signal::signal_tree;
+use crate::sink::{Sink, Stream};
 
 /// How long the engine may take to stop after SIGINT before it is killed.
 pub const INTERRUPT_GRACE: Duration = Duration::from_secs(10);
 
-/// Lines of stderr kept for [`EngineError::Failed`]: enough for Terraform's diagnostics.
-const STDERR_TAIL_LINES: usize = 40;
 const TICK: Duration = Duration::from_millis(100);
 /// After the engine exits, a grandchild (e.g. a backgrounded `local-exec`) may still hold the
 /// pipes open; wait this long for the last lines, then stop listening rather than hang.
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
-
-/// How output is shown while the engine runs; it is captured in every mode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Progress {
-    /// A spinner on stderr showing the latest line (for an interactive terminal).
-    Terminal,
-    /// Every line on stderr as `[label] line` (for CI logs and pipes).
-    #[default]
-    Plain,
-    /// Nothing is printed.
-    Quiet,
-}
-
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    pub timeout: Duration,
-    /// Extra environment on top of ferry's own (e.g. `TF_CLI_CONFIG_FILE`, `TF_VAR_*`).
-    pub env: Vec<(String, String)>,
-    pub progress: Progress,
-    /// Prefix for shown lines, usually the environment name.
-    pub label: String,
-}
-
-impl RunOptions {
-    pub fn new(label: impl Into<String>) -> Self {
-        RunOptions {
-            label: label.into(),
-            ..RunOptions::default()
-        }
-    }
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            timeout: Duration::from_secs(30 * 60),
-            env: Vec::new(),
-            progress: Progress::Plain,
-            label: String::new(),
-        }
-    }
-}
-
-/// What one successful engine command did, for the ledger.
-#[derive(Debug, Clone)]
-pub struct RunLog {
-    pub command: String,
-    pub exit_code: i32,
-    /// stdout and stderr interleaved in arrival order.
-    pub output: String,
-    pub duration: Duration,
-}
 
 /// Whether stdout is a human log (streamed line by line) or a machine document (kept raw).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,60 +190,6 @@ fn watch(
     }
 }
 
-/// Sends `signal` to the engine and everything it started, the way Ctrl-C reaches a whole
-/// foreground job. Signalling only the engine is not enough: Terraform waits for a cancelled
-/// `local-exec` command's output pipe, which an orphaned grandchild (e.g. `sleep`) keeps open.
-/// Failure is tolerable: the hard kill (or the drain limit) follows anyway.
-fn signal_tree(pid: u32, signal: &str) {
-    let mut pids = vec![pid];
-    pids.extend(descendants(pid));
-    let _ = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .args(pids.iter().map(u32::to_string))
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// Descendants of `root` from `/proc` (Linux); empty elsewhere, leaving just the engine.
-fn descendants(root: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let parents: Vec<(u32, u32)> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            Some((pid, parent_from_stat(&stat)?))
-        })
-        .collect();
-    let mut found = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(parent) = frontier.pop() {
-        for &(pid, ppid) in &parents {
-            if ppid == parent && !found.contains(&pid) {
-                found.push(pid);
-                frontier.push(pid);
-            }
-        }
-    }
-    found
-}
-
-/// `/proc/PID/stat` is `pid (comm) state ppid ...`; comm may itself contain spaces or parens.
-fn parent_from_stat(stat: &str) -> Option<u32> {
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    after_comm.split_whitespace().nth(1)?.parse().ok()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stream {
-    Out,
-    Err,
-}
-
 enum Event {
     Line(Stream, String),
     Raw(Vec<u8>),
@@ -338,83 +230,6 @@ fn spawn_raw_reader(mut pipe: impl Read + Send + 'static, tx: Sender<Event>) {
     });
 }
 
-/// Shows lines according to [`Progress`] and keeps what the ledger and errors need.
-struct Sink {
-    progress: Progress,
-    label: String,
-    bar: Option<ProgressBar>,
-    output: String,
-    stderr_tail: VecDeque<String>,
-}
-
-impl Sink {
-    fn new(opts: &RunOptions) -> Self {
-        let bar = (opts.progress == Progress::Terminal).then(|| {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_msg}") {
-                bar.set_style(style);
-            }
-            bar.set_message(prefixed(&opts.label, "starting"));
-            bar.enable_steady_tick(TICK);
-            bar
-        });
-        Sink {
-            progress: opts.progress,
-            label: opts.label.clone(),
-            bar,
-            output: String::new(),
-            stderr_tail: VecDeque::new(),
-        }
-    }
-
-    fn line(&mut self, stream: Stream, text: String) {
-        match self.progress {
-            Progress::Terminal => {
-                if let Some(bar) = &self.bar {
-                    if !text.trim().is_empty() {
-                        bar.set_message(prefixed(&self.label, &text));
-                    }
-                }
-            }
-            Progress::Plain => eprintln!("{}", prefixed(&self.label, &text)),
-            Progress::Quiet => {}
-        }
-        self.output.push_str(&text);
-        self.output.push('\n');
-        if stream == Stream::Err {
-            if self.stderr_tail.len() == STDERR_TAIL_LINES {
-                self.stderr_tail.pop_front();
-            }
-            self.stderr_tail.push_back(text);
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
-    /// Terraform prints its diagnostics on stderr; fall back to all output if it did not.
-    fn failure_tail(&self) -> String {
-        let lines: Vec<&str> = if self.stderr_tail.iter().any(|l| !l.trim().is_empty()) {
-            self.stderr_tail.iter().map(String::as_str).collect()
-        } else {
-            let all: Vec<&str> = self.output.lines().collect();
-            all[all.len().saturating_sub(STDERR_TAIL_LINES)..].to_vec()
-        };
-        lines.join("\n").trim().to_string()
-    }
-}
-
-fn prefixed(label: &str, text: &str) -> String {
-    if label.is_empty() {
-        text.to_string()
-    } else {
-        format!("[{label}] {text}")
-    }
-}
-
 /// The command as a user would type it, for messages and the ledger.
 pub(crate) fn describe(binary: &Path, args: &[OsString]) -> String {
     let name = binary
@@ -441,6 +256,7 @@ fn quote(s: &str) -> String {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::options::Progress;
 
     #[test]
     fn describe_quotes_only_when_needed() {
@@ -452,32 +268,6 @@ mod tests {
             describe(Path::new("/opt/bin/terraform"), &args),
             "terraform plan '-var-file=a b.tfvars' -input=false"
         );
-    }
-
-    #[test]
-    fn failure_tail_keeps_last_stderr_lines() {
-        let mut sink = Sink::new(&RunOptions {
-            progress: Progress::Quiet,
-            ..RunOptions::default()
-        });
-        for i in 0..100 {
-            sink.line(Stream::Err, format!("e{i}"));
-        }
-        sink.line(Stream::Out, "out".into());
-        let tail = sink.failure_tail();
-        assert!(tail.starts_with("e60\n"));
-        assert!(tail.ends_with("e99"));
-        assert!(sink.output.ends_with("e99\nout\n"));
-    }
-
-    #[test]
-    fn failure_tail_falls_back_to_stdout() {
-        let mut sink = Sink::new(&RunOptions {
-            progress: Progress::Quiet,
-            ..RunOptions::default()
-        });
-        sink.line(Stream::Out, "Error: boom".into());
-        assert_eq!(sink.failure_tail(), "Error: boom");
     }
 
     #[test]
@@ -512,12 +302,6 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
-    }
-
-    #[test]
-    fn parent_pid_survives_odd_process_names() {
-        assert_eq!(parent_from_stat("42 (a) b) c) S 7 42 42 0"), Some(7));
-        assert_eq!(parent_from_stat("garbage"), None);
     }
 
     #[test]
