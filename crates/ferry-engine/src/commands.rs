@@ -64,7 +64,9 @@ impl Engine {
         self.capture(workdir, &args, opts)
     }
 
-    /// `apply PLAN`: applies exactly the saved plan; the engine refuses it if state moved on.
+    /// `apply PLAN`: applies exactly the saved plan. The engine refuses a plan whose state moved
+    /// on, but Terraform 1.0.3 skips that check for a plan made against no state at all, so
+    /// callers must compare [`Engine::state_identity`] with the identity recorded at plan time.
     pub fn apply(
         &self,
         workdir: &Path,

@@ -255,3 +255,47 @@ fn init_writes_the_local_backend_override() {
     assert!(w.join(BACKEND_OVERRIDE_FILE).is_file());
     assert!(sb.path().join("state/prod").is_dir());
 }
+
+#[test]
+fn a_saved_plan_against_existing_state_cannot_be_applied_twice() {
+    let sb = Sandbox::new();
+    let opts = sb.opts("dev");
+    let w = sb.workdir("w");
+    sb.engine.init(&w, &sb.state("dev"), &opts).unwrap();
+    let dev = vec![PathBuf::from("environments/dev.tfvars")];
+    let first = sb.path().join("first");
+    sb.engine.plan(&w, &dev, &first, &opts).unwrap();
+    sb.engine.apply(&w, &first, &opts).unwrap();
+
+    std::fs::write(w.join("v2.auto.tfvars"), "app_version = \"2.0.0\"\n").unwrap();
+    let second = sb.path().join("second");
+    sb.engine.plan(&w, &dev, &second, &opts).unwrap();
+    sb.engine.apply(&w, &second, &opts).unwrap();
+    let err = sb.engine.apply(&w, &second, &opts).unwrap_err();
+    match &err {
+        EngineError::Failed { stderr, .. } => {
+            assert!(stderr.to_lowercase().contains("stale"), "{stderr}")
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+}
+
+/// Terraform 1.0.3 skips its stale-plan check when the plan was made against *no* state, so
+/// re-applying an environment's first plan would create everything again and orphan the first
+/// copies. ferry must compare the state identity recorded at plan time with the current one
+/// before every apply; this shows that comparison catches it.
+#[test]
+fn state_identity_exposes_a_first_plan_that_was_already_applied() {
+    let sb = Sandbox::new();
+    let opts = sb.opts("dev");
+    let w = sb.workdir("w");
+    sb.engine.init(&w, &sb.state("dev"), &opts).unwrap();
+    let at_plan = sb.engine.state_identity(&w, &opts).unwrap();
+    assert_eq!(at_plan, None);
+    let plan = sb.path().join("p");
+    let dev = vec![PathBuf::from("environments/dev.tfvars")];
+    sb.engine.plan(&w, &dev, &plan, &opts).unwrap();
+    sb.engine.apply(&w, &plan, &opts).unwrap();
+    let now = sb.engine.state_identity(&w, &opts).unwrap();
+    assert!(now.is_some() && now != at_plan);
+}
