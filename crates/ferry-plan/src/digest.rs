@@ -1,0 +1,401 @@
+//! What one pass over a plan keeps: the summary, the findings that need no baseline, and per
+//! configuration address the little the baseline comparison needs (actions, instance count,
+//! changed attribute paths). Entries are dropped as soon as they are digested, so memory grows
+//! with the configuration and the findings, not with the file.
+
+use crate::address::config_address;
+use crate::config::ReviewConfig;
+use crate::diff::{self, Changed, Secrets};
+use crate::error::RawError;
+use crate::model::{dotted, Action, ActionKind, RawChange};
+use crate::parse::{serde_error, Sink};
+use ferry_core::{Finding, FindingKind, Severity, Summary};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Listed findings per kind; past this they are counted in one closing finding, so a plan that
+/// deletes a million objects still yields a bounded review.
+pub(crate) const FINDINGS_PER_KIND: u64 = 10_000;
+/// Changed attribute paths remembered per configuration address.
+const ATTRIBUTES_PER_ADDRESS: usize = 256;
+const LISTED_DRIFT_PATHS: usize = 8;
+
+/// The changes of one configuration address (instance keys stripped).
+#[derive(Debug, Default)]
+pub(crate) struct Aggregate {
+    pub resource_type: String,
+    pub actions: BTreeSet<ActionKind>,
+    pub instances: u64,
+    pub example: String,
+    /// Changed path → an example `before → after`, sensitive values masked.
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FindingList {
+    list: Vec<Finding>,
+    per_kind: HashMap<FindingKind, u64>,
+    overflow: BTreeMap<FindingKind, (u64, Severity)>,
+}
+
+impl FindingList {
+    pub(crate) fn push(&mut self, f: Finding) {
+        let n = self.per_kind.entry(f.kind).or_default();
+        *n += 1;
+        if *n <= FINDINGS_PER_KIND {
+            self.list.push(f);
+        } else {
+            let o = self.overflow.entry(f.kind).or_insert((0, f.severity));
+            o.0 += 1;
+            o.1 = o.1.max(f.severity);
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<Finding> {
+        for (kind, (n, severity)) in self.overflow {
+            self.list.push(Finding {
+                kind,
+                severity,
+                address: "*".into(),
+                attribute: None,
+                message: format!("{n} more {} findings are not listed (at most {FINDINGS_PER_KIND} per kind are)", kind.as_str()),
+                explained_by: vec![],
+            });
+        }
+        self.list
+    }
+}
+
+pub(crate) struct Digest<'c> {
+    config: &'c ReviewConfig,
+    /// A baseline only feeds the comparison; its own findings are not reported.
+    findings_on: bool,
+    pub summary: Summary,
+    pub findings: FindingList,
+    pub resources: HashMap<String, Aggregate>,
+    pub secrets: Secrets,
+    pub changes: u64,
+    pub drifts: u64,
+}
+
+fn reason_text(reason: &str) -> String {
+    match reason {
+        "replace_because_tainted" => "the object is tainted".into(),
+        "replace_because_cannot_update" => {
+            "an attribute that cannot change in place changed".into()
+        }
+        "replace_by_request" => "replacement was requested (-replace)".into(),
+        "replace_by_triggers" => "replace_triggered_by fired".into(),
+        "delete_because_no_resource_config" => {
+            "its resource block is no longer in the configuration".into()
+        }
+        "delete_because_no_module" => "its module call is no longer in the configuration".into(),
+        "delete_because_wrong_repetition" => {
+            "the resource switched between count, for_each and neither".into()
+        }
+        "delete_because_count_index" => "its count index is now out of range".into(),
+        "delete_because_each_key" => "its for_each key is gone".into(),
+        "delete_because_no_move_target" => {
+            "a moved block points at an address that does not exist".into()
+        }
+        other => format!("reason: {other}"),
+    }
+}
+
+impl<'c> Digest<'c> {
+    pub(crate) fn new(config: &'c ReviewConfig, findings_on: bool) -> Self {
+        Digest {
+            config,
+            findings_on,
+            summary: Summary::default(),
+            findings: FindingList::default(),
+            resources: HashMap::new(),
+            secrets: Secrets::default(),
+            changes: 0,
+            drifts: 0,
+        }
+    }
+
+    fn finding(
+        &mut self,
+        kind: FindingKind,
+        address: &str,
+        attribute: Option<String>,
+        message: String,
+    ) {
+        let severity = self.config.severity(kind);
+        self.findings.push(Finding {
+            kind,
+            severity,
+            address: address.to_string(),
+            attribute,
+            message,
+            explained_by: vec![],
+        });
+    }
+
+    fn count(&mut self, kind: ActionKind) {
+        let s = &mut self.summary;
+        match kind {
+            ActionKind::Create => s.create += 1,
+            ActionKind::Update => s.update += 1,
+            ActionKind::Replace => s.replace += 1,
+            ActionKind::Delete => s.delete += 1,
+            ActionKind::Forget => s.forget += 1,
+            ActionKind::Read => s.read += 1,
+            ActionKind::NoOp => s.no_op += 1,
+        }
+    }
+
+    fn action_findings(
+        &mut self,
+        raw: &RawChange<'_>,
+        action: Action,
+        changes: &[Changed<'_>],
+        masks: (&Value, &Value),
+    ) {
+        let addr = raw.address.as_ref();
+        let ty = raw.resource_type.as_ref();
+        let caddr = config_address(addr);
+        let mut subject = match (&raw.deposed, &raw.previous_address) {
+            (Some(d), _) => format!("deposed object {d} of {addr}"),
+            (None, Some(prev)) if prev != &raw.address => format!("{addr} (moved from {prev})"),
+            _ => addr.to_string(),
+        };
+        if raw.change.importing.is_some() {
+            subject.push_str(" (being imported)");
+        }
+        let reason = raw
+            .action_reason
+            .as_deref()
+            .map(|r| format!("; {}", reason_text(r)))
+            .unwrap_or_default();
+        let stateful = self.config.stateful_reason(ty, addr, &caddr);
+        let replace_paths: Vec<String> = raw
+            .change
+            .replace_paths
+            .iter()
+            .flatten()
+            .map(|p| dotted(p))
+            .collect();
+        let single_path = (replace_paths.len() == 1)
+            .then(|| replace_paths.first().cloned())
+            .flatten();
+        let because = if replace_paths.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " because a change to {} forces it",
+                replace_paths.join(", ")
+            )
+        };
+        match action {
+            Action::Delete => match stateful {
+                Some(why) => self.finding(
+                    FindingKind::StatefulDelete,
+                    addr,
+                    None,
+                    format!("{subject} will be destroyed and the data it holds with it ({why}){reason}."),
+                ),
+                None => self.finding(FindingKind::Delete, addr, None, format!("{subject} will be destroyed{reason}.")),
+            },
+            Action::DeleteThenCreate | Action::CreateThenDelete => {
+                let order = if action == Action::DeleteThenCreate {
+                    "destroy, then create: it does not exist in between"
+                } else {
+                    "create before destroy"
+                };
+                match stateful {
+                    Some(why) => self.finding(
+                        FindingKind::StatefulReplace,
+                        addr,
+                        single_path,
+                        format!(
+                            "{subject} will be replaced ({order}){because}: the new object starts empty and the data of the current one is destroyed ({why}){reason}."
+                        ),
+                    ),
+                    None => self.finding(
+                        FindingKind::Replace,
+                        addr,
+                        single_path,
+                        format!("{subject} will be replaced ({order}){because}{reason}."),
+                    ),
+                }
+            }
+            Action::Forget => self.finding(
+                FindingKind::Forget,
+                addr,
+                None,
+                format!("{subject} will be removed from the state but not destroyed: the real object stays, unmanaged{reason}."),
+            ),
+            Action::CreateThenForget | Action::ForgetThenCreate => {
+                self.finding(
+                    FindingKind::Forget,
+                    addr,
+                    None,
+                    format!("{subject}: the current object will be removed from the state without being destroyed (it stays, unmanaged) and a new one created{reason}."),
+                );
+                let (kind, extra) = match &stateful {
+                    Some(why) => (FindingKind::StatefulReplace, format!(": the new object starts empty ({why})")),
+                    None => (FindingKind::Replace, String::new()),
+                };
+                self.finding(kind, addr, single_path, format!("{subject} will be replaced by a new object, the old one forgotten{because}{extra}."));
+            }
+            Action::Update => {
+                for c in changes {
+                    let path = dotted(&c.path);
+                    if let Some(effect) = self.config.downtime_effect(ty, &path) {
+                        let shown = diff::display_change(c, masks.0, masks.1);
+                        self.finding(
+                            FindingKind::DowntimeUpdate,
+                            addr,
+                            Some(path.clone()),
+                            format!("{subject}: the in-place update of {path} ({shown}) {effect}."),
+                        );
+                    }
+                }
+            }
+            Action::NoOp | Action::Create | Action::Read => {}
+        }
+    }
+
+    fn aggregate(
+        &mut self,
+        raw: &RawChange<'_>,
+        kind: ActionKind,
+        changes: &[Changed<'_>],
+        masks: (&Value, &Value),
+    ) {
+        let caddr = config_address(&raw.address);
+        let agg = self.resources.entry(caddr).or_default();
+        if agg.instances == 0 {
+            agg.resource_type = raw.resource_type.to_string();
+            agg.example = raw.address.to_string();
+        }
+        agg.instances += 1;
+        agg.actions.insert(kind);
+        for c in changes {
+            if agg.attributes.len() >= ATTRIBUTES_PER_ADDRESS {
+                break;
+            }
+            let path = dotted(&c.path);
+            if !agg.attributes.contains_key(&path) {
+                agg.attributes
+                    .insert(path, diff::display_change(c, masks.0, masks.1));
+            }
+        }
+    }
+}
+
+fn entry_error(
+    what: &str,
+    index: u64,
+    offset: u64,
+    entry: &[u8],
+    e: &serde_json::Error,
+) -> RawError {
+    serde_error(&format!("{what}[{index}]"), offset, entry, e)
+}
+
+impl Sink for Digest<'_> {
+    fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError> {
+        self.changes += 1;
+        let raw: RawChange = serde_json::from_slice(entry)
+            .map_err(|e| entry_error("resource_changes", index, offset, entry, &e))?;
+        let action = Action::parse(&raw.change.actions).ok_or_else(|| {
+            RawError::at(
+                offset,
+                format!(
+                    "resource_changes[{index}] ({}): unknown actions {:?}; expected one of no-op, create, read, update, delete, [delete, create], [create, delete], forget, [create, forget], [forget, create]",
+                    raw.address, raw.change.actions
+                ),
+            )
+        })?;
+        let kind = action.kind();
+        self.count(kind);
+        let mask_err =
+            |e: serde_json::Error| entry_error("resource_changes", index, offset, entry, &e);
+        let before_mask = diff::parse_mask(raw.change.before_sensitive).map_err(mask_err)?;
+        let after_mask = diff::parse_mask(raw.change.after_sensitive).map_err(mask_err)?;
+        self.secrets.collect(raw.change.before, &before_mask, 0);
+        self.secrets.collect(raw.change.after, &after_mask, 0);
+        let managed = raw.mode.as_deref().is_none_or(|m| m == "managed");
+        if !managed || !kind.is_change() {
+            return Ok(());
+        }
+        let changes = if matches!(kind, ActionKind::Update | ActionKind::Replace) {
+            let unknown = diff::parse_mask(raw.change.after_unknown).map_err(mask_err)?;
+            diff::changed_paths(raw.change.before, raw.change.after, &unknown).map_err(mask_err)?
+        } else {
+            Vec::new()
+        };
+        let masks = (&before_mask, &after_mask);
+        if self.findings_on {
+            self.action_findings(&raw, action, &changes, masks);
+        }
+        self.aggregate(&raw, kind, &changes, masks);
+        Ok(())
+    }
+
+    fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError> {
+        self.drifts += 1;
+        let raw: RawChange = serde_json::from_slice(entry)
+            .map_err(|e| entry_error("resource_drift", index, offset, entry, &e))?;
+        let mask_err =
+            |e: serde_json::Error| entry_error("resource_drift", index, offset, entry, &e);
+        let before_mask = diff::parse_mask(raw.change.before_sensitive).map_err(mask_err)?;
+        let after_mask = diff::parse_mask(raw.change.after_sensitive).map_err(mask_err)?;
+        self.secrets.collect(raw.change.before, &before_mask, 0);
+        self.secrets.collect(raw.change.after, &after_mask, 0);
+        if !self.findings_on || raw.mode.as_deref().is_some_and(|m| m != "managed") {
+            return Ok(());
+        }
+        let addr = raw.address.as_ref();
+        let gone = raw.change.after.is_none_or(|a| a.get() == "null")
+            || Action::parse(&raw.change.actions).is_some_and(|a| a.kind() == ActionKind::Delete);
+        if gone {
+            self.finding(
+                FindingKind::Drift,
+                addr,
+                None,
+                format!("{addr} was deleted outside of Terraform/OpenTofu."),
+            );
+            return Ok(());
+        }
+        let changes = diff::changed_paths(raw.change.before, raw.change.after, &Value::Null)
+            .map_err(mask_err)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let listed: Vec<String> = changes
+            .iter()
+            .take(LISTED_DRIFT_PATHS)
+            .map(|c| {
+                format!(
+                    "{} ({})",
+                    dotted(&c.path),
+                    diff::display_change(c, &before_mask, &after_mask)
+                )
+            })
+            .collect();
+        let more = changes.len().saturating_sub(LISTED_DRIFT_PATHS);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let attribute = (changes.len() == 1)
+            .then(|| changes.first().map(|c| dotted(&c.path)))
+            .flatten();
+        self.finding(
+            FindingKind::Drift,
+            addr,
+            attribute,
+            format!(
+                "{addr} changed outside of Terraform/OpenTofu: {}{more}.",
+                listed.join(", ")
+            ),
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,283 @@
+//! Reads one plan document top to bottom: checks it is a plan (not a state file, not the human
+//! `terraform plan` text, a format major version ferry understands), hands each
+//! `resource_changes` / `resource_drift` entry to a [`Sink`] as soon as it is complete, and keeps
+//! the small sections (`variables`, `configuration`). Everything else is checked and skipped.
+
+use crate::error::RawError;
+use crate::model::{Configuration, VariableValue};
+use crate::scan::{describe, Scanner};
+use std::collections::BTreeMap;
+use std::io::Read;
+
+/// Largest single `resource_changes` entry held in memory.
+pub(crate) const MAX_ENTRY: usize = 256 << 20;
+/// Largest `configuration` or `variables` section held in memory.
+pub(crate) const MAX_SECTION: usize = 256 << 20;
+
+/// Receives entries as they stream past. `offset` is the entry's first byte in the file.
+pub(crate) trait Sink {
+    fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError>;
+    fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError>;
+}
+
+/// What the document says about itself, besides its entries.
+#[derive(Debug, Default)]
+pub(crate) struct Header {
+    pub format_version: Option<String>,
+    pub terraform_version: Option<String>,
+    pub errored: bool,
+    pub complete: Option<bool>,
+    /// Root variable values as JSON text: compared between plans, never shown.
+    pub variables: BTreeMap<String, String>,
+    pub configuration: Option<Configuration>,
+}
+
+/// Why a document was refused, before the caller adds the file name and line.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    Raw(RawError),
+    NotAPlan(String),
+    Version(String),
+}
+
+impl From<RawError> for Refusal {
+    fn from(e: RawError) -> Self {
+        Refusal::Raw(e)
+    }
+}
+
+/// A serde error inside a captured value, placed at its absolute offset.
+pub(crate) fn serde_error(
+    what: &str,
+    offset: u64,
+    bytes: &[u8],
+    e: &serde_json::Error,
+) -> RawError {
+    let mut line_start = 0usize;
+    let mut line = 1usize;
+    for (i, b) in bytes.iter().enumerate() {
+        if line >= e.line() {
+            break;
+        }
+        if *b == b'\n' {
+            line += 1;
+            line_start = i + 1;
+        }
+    }
+    let within = line_start + e.column().saturating_sub(1);
+    let message = e.to_string();
+    let message = match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+        None => message,
+    };
+    RawError::at(
+        offset + within.min(bytes.len()) as u64,
+        format!("{what}: {message}"),
+    )
+}
+
+fn check_version(v: &str) -> Result<(), Refusal> {
+    let major = v.split('.').next().and_then(|m| m.parse::<u64>().ok());
+    match major {
+        Some(0 | 1) => Ok(()),
+        Some(_) => Err(Refusal::Version(v.to_string())),
+        None => Err(Refusal::NotAPlan(format!(
+            "format_version {v:?} is not a version number"
+        ))),
+    }
+}
+
+fn not_json_message(first: u8) -> String {
+    match first {
+        b'[' => "the file is a JSON array, not a plan object; expected the output of `terraform show -json PLANFILE`".into(),
+        0xFF | 0xFE => "the file is UTF-16 text; plan JSON must be UTF-8 (PowerShell's `>` writes UTF-16: use `| Out-File -Encoding utf8`)".into(),
+        b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+            "the file is a single JSON value, not a plan object; expected the output of `terraform show -json PLANFILE`".into()
+        }
+        _ => format!(
+            "not JSON (starts with {}); this looks like the human-readable `terraform plan` output: save the plan with `terraform plan -out=PLANFILE` and pass `terraform show -json PLANFILE`",
+            describe(first)
+        ),
+    }
+}
+
+/// Parses the document, streaming entries into `sink`.
+pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refusal> {
+    let mut s = Scanner::new(src);
+    s.skip_bom()?;
+    match s.skip_ws()? {
+        None => return Err(Refusal::NotAPlan("the file is empty".into())),
+        Some(b'{') => {}
+        Some(b) => return Err(Refusal::NotAPlan(not_json_message(b))),
+    }
+    s.expect(b'{', "'{'")?;
+    let mut header = Header::default();
+    let mut seen: Vec<String> = Vec::new();
+    if s.skip_ws()? == Some(b'}') {
+        s.expect(b'}', "'}'")?;
+    } else {
+        loop {
+            let key_at = s.offset();
+            let key_bytes = s.capture_value(1 << 20, "an object key")?;
+            let key: String = serde_json::from_slice(&key_bytes)
+                .map_err(|e| serde_error("object key", key_at, &key_bytes, &e))?;
+            s.expect(b':', "':' after an object key")?;
+            s.skip_ws()?;
+            let value_at = s.offset();
+            if seen.iter().any(|k| *k == key) {
+                return Err(RawError::at(
+                    key_at,
+                    format!("duplicate key \"{key}\" in the plan object"),
+                )
+                .into());
+            }
+            match key.as_str() {
+                "format_version" => {
+                    let b = s.capture_value(1 << 10, "format_version")?;
+                    let v: String = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("format_version", value_at, &b, &e))?;
+                    check_version(&v)?;
+                    header.format_version = Some(v);
+                }
+                "terraform_version" => {
+                    let b = s.capture_value(1 << 10, "terraform_version")?;
+                    header.terraform_version = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("terraform_version", value_at, &b, &e))?;
+                }
+                "errored" => {
+                    let b = s.capture_value(1 << 10, "errored")?;
+                    header.errored = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("errored", value_at, &b, &e))?;
+                }
+                "complete" => {
+                    let b = s.capture_value(1 << 10, "complete")?;
+                    header.complete = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("complete", value_at, &b, &e))?;
+                }
+                "variables" => {
+                    let b = s.capture_value(MAX_SECTION, "the variables section")?;
+                    let vars: Option<BTreeMap<String, VariableValue>> = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("variables", value_at, &b, &e))?;
+                    header.variables = vars
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(k, v)| {
+                            (
+                                k,
+                                v.value
+                                    .map_or_else(|| "null".to_string(), |r| r.get().to_string()),
+                            )
+                        })
+                        .collect();
+                }
+                "configuration" => {
+                    let b = s.capture_value(MAX_SECTION, "the configuration section")?;
+                    header.configuration = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("configuration", value_at, &b, &e))?;
+                }
+                "resource_changes" => entries(&mut s, "resource_changes", &mut |i, at, e| {
+                    sink.change(i, at, e)
+                })?,
+                "resource_drift" => entries(&mut s, "resource_drift", &mut |i, at, e| {
+                    sink.drift(i, at, e)
+                })?,
+                _ => s.skip_value()?,
+            }
+            seen.push(key);
+            match s.skip_ws()? {
+                Some(b',') => s.expect(b',', "','")?,
+                Some(b'}') => {
+                    s.expect(b'}', "'}'")?;
+                    break;
+                }
+                Some(b) => {
+                    return Err(RawError::at(
+                        s.offset(),
+                        format!(
+                            "expected ',' or '}}' in the plan object, found {}",
+                            describe(b)
+                        ),
+                    )
+                    .into())
+                }
+                None => return Err(RawError::at(
+                    s.offset(),
+                    "unexpected end of file: the JSON is truncated (the plan object is not closed)",
+                )
+                .into()),
+            }
+        }
+    }
+    if let Some(b) = s.skip_ws()? {
+        return Err(RawError::at(
+            s.offset(),
+            format!("unexpected {} after the end of the plan object: the file holds more than one JSON document", describe(b)),
+        )
+        .into());
+    }
+    let has = |k: &str| seen.iter().any(|s| s == k);
+    if !has("planned_values") && !has("resource_changes") && !has("resource_drift") {
+        return Err(Refusal::NotAPlan(if has("values") {
+            "this is a state rendering (`values` without `planned_values` or `resource_changes`), not a plan: pass the JSON of a saved plan, `terraform show -json PLANFILE`".into()
+        } else {
+            "no `planned_values` or `resource_changes`: not a Terraform/OpenTofu plan JSON (`terraform show -json PLANFILE`)".into()
+        }));
+    }
+    if header.format_version.is_none() {
+        return Err(Refusal::NotAPlan(
+            "no `format_version`: not the output of `terraform show -json PLANFILE`".into(),
+        ));
+    }
+    Ok(header)
+}
+
+/// Streams an array of entries; `null` counts as empty.
+fn entries<R: Read>(
+    s: &mut Scanner<R>,
+    what: &'static str,
+    each: &mut dyn FnMut(u64, u64, &[u8]) -> Result<(), RawError>,
+) -> Result<(), RawError> {
+    match s.skip_ws()? {
+        Some(b'[') => s.expect(b'[', "'['")?,
+        Some(b'n') => return s.skip_value(),
+        Some(b) => {
+            return Err(RawError::at(
+                s.offset(),
+                format!("{what} must be an array, found {}", describe(b)),
+            ))
+        }
+        None => {
+            return Err(RawError::at(
+                s.offset(),
+                "unexpected end of file: the JSON is truncated",
+            ))
+        }
+    }
+    if s.skip_ws()? == Some(b']') {
+        return s.expect(b']', "']'");
+    }
+    let mut index = 0u64;
+    loop {
+        s.skip_ws()?;
+        let at = s.offset();
+        let entry = s.capture_value(MAX_ENTRY, "one resource change")?;
+        each(index, at, &entry)?;
+        index += 1;
+        match s.skip_ws()? {
+            Some(b',') => s.expect(b',', "','")?,
+            Some(b']') => return s.expect(b']', "']'"),
+            Some(b) => {
+                return Err(RawError::at(
+                    s.offset(),
+                    format!("expected ',' or ']' in {what}, found {}", describe(b)),
+                ))
+            }
+            None => {
+                return Err(RawError::at(
+                    s.offset(),
+                    format!("unexpected end of file inside {what}: the JSON is truncated"),
+                ))
+            }
+        }
+    }
+}

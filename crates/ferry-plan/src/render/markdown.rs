@@ -1,0 +1,116 @@
+//! The pull-request comment: a headline verdict, the summary as a table, one section per kind of
+//! finding, long sections folded in `<details>`. It always fits GitHub's 65,536-character comment
+//! limit: past [`MARKDOWN_LIMIT`] the remaining findings are counted, not listed.
+
+use super::{groups, severity_counts, summary_line};
+use ferry_core::{Finding, Review, Severity, Verdict};
+use std::fmt::Write as _;
+
+/// Longest comment produced, below GitHub's 65,536 with room for a CI's own header.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+/// Sections with more findings than this are folded.
+const FOLD_AFTER: usize = 5;
+/// Room kept for closing the open section and the trailer.
+const RESERVE: usize = 600;
+
+fn icon(s: Severity) -> &'static str {
+    match s {
+        Severity::Block => "🛑",
+        Severity::Warn => "⚠️",
+        Severity::Info => "ℹ️",
+    }
+}
+
+/// Escapes text so that it renders literally in GitHub markdown and inside HTML blocks.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn item(f: &Finding) -> String {
+    let mut line = format!("- `{}`", f.address.replace('`', "'"));
+    if let Some(a) = &f.attribute {
+        let _ = write!(line, " · `{}`", a.replace('`', "'"));
+    }
+    let _ = write!(line, " — {}", escape(&f.message));
+    if !f.explained_by.is_empty() {
+        let _ = write!(
+            line,
+            " *(explained by {})*",
+            escape(&f.explained_by.join(", "))
+        );
+    }
+    line.push('\n');
+    line
+}
+
+/// A review as a GitHub pull-request comment.
+pub fn render_markdown(review: &Review) -> String {
+    let (icon_v, word) = match review.verdict {
+        Verdict::Pass => ("✅", "pass"),
+        Verdict::Warn => ("⚠️", "warn"),
+        Verdict::Block => ("🛑", "block"),
+    };
+    let s = &review.summary;
+    let mut out = format!(
+        "### {icon_v} ferry review: **{word}** ({})\n\n",
+        severity_counts(&review.findings)
+    );
+    out.push_str("| create | update | replace | delete | forget | read | no-op |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} | {} |\n",
+        s.create, s.update, s.replace, s.delete, s.forget, s.read, s.no_op
+    );
+    let mut omitted = 0usize;
+    for group in groups(&review.findings) {
+        let Some(first) = group.first() else { continue };
+        let title = format!(
+            "{} {} ({})",
+            icon(first.severity),
+            first.kind.as_str(),
+            group.len()
+        );
+        let fold = group.len() > FOLD_AFTER;
+        let head = if fold {
+            format!("<details><summary>{title}</summary>\n\n")
+        } else {
+            format!("#### {title}\n\n")
+        };
+        if omitted > 0 || out.len() + head.len() + RESERVE > MARKDOWN_LIMIT {
+            omitted += group.len();
+            continue;
+        }
+        out.push_str(&head);
+        for f in group.iter() {
+            let line = item(f);
+            if omitted > 0 || out.len() + line.len() + RESERVE > MARKDOWN_LIMIT {
+                omitted += 1;
+                continue;
+            }
+            out.push_str(&line);
+        }
+        out.push_str(if fold { "\n</details>\n\n" } else { "\n" });
+    }
+    if review.findings.is_empty() {
+        out.push_str("No findings.\n\n");
+    }
+    if omitted > 0 {
+        let _ = writeln!(out, "_{omitted} more findings are not shown here (comment size limit); run `ferry review` for the full list._\n");
+    }
+    let _ = writeln!(out, "<sub>Plan: {}</sub>", summary_line(review));
+    out
+}
