@@ -1,0 +1,92 @@
+//! The compiled policy set for one environment: built-in rules plus the Rego files of one
+//! directory, loaded once and evaluated on as many plans as needed.
+
+use crate::config::{BuiltinConfig, PolicyConfig, PolicyOptions, DEFAULT_DIR};
+use crate::report::{PolicyReport, PolicyResult};
+use crate::{builtin, rego, FerryContext, PolicyError};
+use std::path::{Path, PathBuf};
+
+#[derive(Clone)]
+pub struct PolicySet {
+    builtin: BuiltinConfig,
+    rego: rego::Loaded,
+    timeout_ms: u128,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet")
+            .field("builtin", &self.builtin)
+            .field("rego_files", &self.rego.files)
+            .field("problems", &self.rego.problems)
+            .finish()
+    }
+}
+
+impl PolicySet {
+    /// Loads and compiles the Rego policies in `dir` (none when `None`) next to the built-in rules.
+    ///
+    /// `Err` only for a directory that is required but missing or unreadable; turn it into a
+    /// blocking report with [`PolicyReport::from_error`]. A file that fails to parse or compile,
+    /// or a bad data file, does not fail the load: it is kept as a deny that every
+    /// [`evaluate`](Self::evaluate) repeats, next to the results of the policies that did load.
+    pub fn load(dir: Option<&Path>, builtin: &BuiltinConfig, opts: &PolicyOptions) -> Result<PolicySet, PolicyError> {
+        let rego = match dir {
+            Some(d) => rego::load(d, opts)?,
+            None => rego::Loaded::default(),
+        };
+        Ok(PolicySet { builtin: builtin.clone(), rego, timeout_ms: opts.timeout.as_millis() })
+    }
+
+    /// Everything a command needs for one environment of a project: reads `[policy]`, resolves
+    /// the directory under `root` (see [`resolve_dir`]) and loads it.
+    pub fn for_environment(
+        root: &Path,
+        policy_table: &toml::Table,
+        env: Option<&str>,
+        env_policy_dir: Option<&str>,
+    ) -> Result<PolicySet, PolicyError> {
+        let cfg = PolicyConfig::from_table(policy_table, env)?;
+        let (dir, explicit) = resolve_dir(root, &cfg, env_policy_dir);
+        let opts = PolicyOptions { require_dir: explicit, ..cfg.options };
+        PolicySet::load(Some(&dir), &cfg.builtin, &opts)
+    }
+
+    /// Load-time failures (each a deny), also included in every report.
+    pub fn problems(&self) -> &[PolicyResult] {
+        &self.rego.problems
+    }
+
+    /// Number of Rego policy files loaded (test files excluded).
+    pub fn rego_files(&self) -> usize {
+        self.rego.files
+    }
+
+    /// Evaluates built-in rules, then Rego policies. Never fails: errors are deny results.
+    pub fn evaluate(&self, plan_json: &serde_json::Value, ctx: &FerryContext) -> PolicyReport {
+        let mut results = vec![];
+        builtin::evaluate(&self.builtin, plan_json, ctx, &mut results);
+        results.extend(self.rego.problems.iter().cloned());
+        if !self.rego.units.is_empty() {
+            let converted = rego::to_rego(plan_json)
+                .and_then(|input| rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f)));
+            match converted {
+                Ok((input, ferry)) => rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results),
+                Err(message) => results.push(
+                    PolicyError::Eval { file: "input".into(), rule: "input".into(), line: None, message }.to_result(),
+                ),
+            }
+        }
+        PolicyReport { results }
+    }
+}
+
+/// The policy directory for an environment and whether it was named explicitly (the
+/// environment's `policy_dir`, else `[policy] dir`); an explicit directory must exist, the
+/// default `policy/` may be absent.
+pub fn resolve_dir(root: &Path, cfg: &PolicyConfig, env_policy_dir: Option<&str>) -> (PathBuf, bool) {
+    match env_policy_dir.or(cfg.dir.as_deref()) {
+        Some(d) => (root.join(d), true),
+        None => (root.join(DEFAULT_DIR), false),
+    }
+}
