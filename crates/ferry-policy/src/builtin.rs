@@ -10,11 +10,20 @@ use serde_json::Value;
 
 const SOURCE: &str = "builtin";
 
-pub fn evaluate(cfg: &BuiltinConfig, plan: &Value, ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
+pub fn evaluate(
+    cfg: &BuiltinConfig,
+    plan: &Value,
+    ctx: &FerryContext,
+    out: &mut Vec<PolicyResult>,
+) {
     if cfg.protect_stateful {
         protect_stateful(ctx, out);
     }
-    let changes = plan.get("resource_changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
+    let changes = plan
+        .get("resource_changes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let mut deletes: Vec<&str> = vec![];
     for rc in changes {
         let address = rc.get("address").and_then(Value::as_str).unwrap_or("?");
@@ -39,11 +48,16 @@ pub fn evaluate(cfg: &BuiltinConfig, plan: &Value, ctx: &FerryContext, out: &mut
                 format!("{address}: resource type {rtype} is forbidden in this environment"),
             ));
         }
-        if !cfg.allowed_addresses.is_empty() && changes_something && !glob::any_matches(&cfg.allowed_addresses, address)
+        if !cfg.allowed_addresses.is_empty()
+            && changes_something
+            && !glob::any_matches(&cfg.allowed_addresses, address)
         {
             out.push(deny(
                 "allowed_addresses",
-                format!("{address}: the plan changes it ({}), but it is outside allowed_addresses", actions.join(", ")),
+                format!(
+                    "{address}: the plan changes it ({}), but it is outside allowed_addresses",
+                    actions.join(", ")
+                ),
             ));
         }
         if !cfg.required_tags.is_empty() && has("create") {
@@ -55,7 +69,11 @@ pub fn evaluate(cfg: &BuiltinConfig, plan: &Value, ctx: &FerryContext, out: &mut
     if let Some(max) = cfg.max_deletes {
         if deletes.len() as u64 > max {
             let shown: Vec<&str> = deletes.iter().take(5).copied().collect();
-            let more = if deletes.len() > shown.len() { format!(" and {} more", deletes.len() - shown.len()) } else { String::new() };
+            let more = if deletes.len() > shown.len() {
+                format!(" and {} more", deletes.len() - shown.len())
+            } else {
+                String::new()
+            };
             out.push(deny(
                 "max_deletes",
                 format!(
@@ -76,7 +94,8 @@ fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
             source: SOURCE.to_string(),
             rule: "protect_stateful".to_string(),
             line: None,
-            message: "no review was provided, so stateful resources could not be checked".to_string(),
+            message: "no review was provided, so stateful resources could not be checked"
+                .to_string(),
         });
         return;
     };
@@ -86,25 +105,37 @@ fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
             FindingKind::StatefulReplace => "replaced (deleted and re-created)",
             _ => continue,
         };
-        let detail = if f.message.is_empty() { String::new() } else { format!(": {}", f.message) };
-        out.push(deny("protect_stateful", format!("stateful resource {} would be {verb}{detail}", f.address)));
+        let detail = if f.message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", f.message)
+        };
+        out.push(deny(
+            "protect_stateful",
+            format!("stateful resource {} would be {verb}{detail}", f.address),
+        ));
     }
 }
 
 fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut Vec<PolicyResult>) {
     let after = change.get("after");
     let unknown = change.get("after_unknown");
-    let field = |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).filter(|v| !v.is_null()).cloned();
+    let field =
+        |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).filter(|v| !v.is_null()).cloned();
     let tags = field(after, "tags");
     let tags_all = field(after, "tags_all");
     let tags_unknown = [field(unknown, "tags"), field(unknown, "tags_all")];
-    let taggable = tags.is_some() || tags_all.is_some() || tags_unknown.iter().any(Option::is_some)
+    let taggable = tags.is_some()
+        || tags_all.is_some()
+        || tags_unknown.iter().any(Option::is_some)
         || after.is_some_and(|a| a.get("tags").is_some() || a.get("tags_all").is_some());
     if !taggable {
         return;
     }
     let has_key = |m: &Option<Value>, k: &str| m.as_ref().and_then(|m| m.get(k)).is_some();
-    let whole_unknown = tags_unknown.iter().any(|u| u.as_ref().and_then(Value::as_bool) == Some(true));
+    let whole_unknown = tags_unknown
+        .iter()
+        .any(|u| u.as_ref().and_then(Value::as_bool) == Some(true));
     let missing: Vec<&str> = cfg
         .required_tags
         .iter()
@@ -112,7 +143,9 @@ fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut V
         .filter(|k| {
             !has_key(&tags, k)
                 && !has_key(&tags_all, k)
-                && !tags_unknown.iter().any(|u| u.as_ref().and_then(|u| u.get(*k)).is_some())
+                && !tags_unknown
+                    .iter()
+                    .any(|u| u.as_ref().and_then(|u| u.get(*k)).is_some())
         })
         .collect();
     if missing.is_empty() {
@@ -124,13 +157,28 @@ fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut V
             source: SOURCE.to_string(),
             rule: "required_tags".to_string(),
             line: None,
-            message: format!("{address}: tags are only known after apply; cannot verify {}", missing.join(", ")),
+            message: format!(
+                "{address}: tags are only known after apply; cannot verify {}",
+                missing.join(", ")
+            ),
         });
     } else {
-        out.push(deny("required_tags", format!("{address}: created without required tag(s) {}", missing.join(", "))));
+        out.push(deny(
+            "required_tags",
+            format!(
+                "{address}: created without required tag(s) {}",
+                missing.join(", ")
+            ),
+        ));
     }
 }
 
 fn deny(rule: &str, message: String) -> PolicyResult {
-    PolicyResult { level: Level::Deny, source: SOURCE.to_string(), rule: rule.to_string(), line: None, message }
+    PolicyResult {
+        level: Level::Deny,
+        source: SOURCE.to_string(),
+        rule: rule.to_string(),
+        line: None,
+        message,
+    }
 }

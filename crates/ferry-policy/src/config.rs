@@ -98,7 +98,11 @@ pub struct PolicyOptions {
 
 impl Default for PolicyOptions {
     fn default() -> Self {
-        PolicyOptions { namespaces: vec!["main".to_string()], timeout: DEFAULT_TIMEOUT, require_dir: false }
+        PolicyOptions {
+            namespaces: vec!["main".to_string()],
+            timeout: DEFAULT_TIMEOUT,
+            require_dir: false,
+        }
     }
 }
 
@@ -139,8 +143,9 @@ impl PolicyConfig {
             }
             Some(_) => return Err(config_err(".env", "must be a table of environments")),
         };
-        let base: Rules =
-            toml::Value::Table(top).try_into().map_err(|e| config_err("", &clean(&e.to_string())))?;
+        let base: Rules = toml::Value::Table(top)
+            .try_into()
+            .map_err(|e| config_err("", &clean(&e.to_string())))?;
         let rules = match env.and_then(|e| envs.get(e)) {
             Some(over) => base.overlay(over.clone()),
             None => base,
@@ -152,15 +157,25 @@ impl PolicyConfig {
         let timeout = match rules.timeout.as_deref() {
             None => DEFAULT_TIMEOUT,
             Some(s) => parse_duration(s).ok_or_else(|| {
-                config_err(".timeout", &format!("'{s}' is not a duration like \"500ms\", \"10s\" or \"2m\""))
+                config_err(
+                    ".timeout",
+                    &format!("'{s}' is not a duration like \"500ms\", \"10s\" or \"2m\""),
+                )
             })?,
         };
         let namespaces = rules.namespaces.unwrap_or_else(|| vec!["main".to_string()]);
         if namespaces.is_empty() || namespaces.iter().any(|n| n.trim().is_empty()) {
-            return Err(config_err(".namespaces", "must list at least one non-empty package name"));
+            return Err(config_err(
+                ".namespaces",
+                "must list at least one non-empty package name",
+            ));
         }
         Ok(PolicyConfig {
-            options: PolicyOptions { namespaces, timeout, require_dir: dir.is_some() },
+            options: PolicyOptions {
+                namespaces,
+                timeout,
+                require_dir: dir.is_some(),
+            },
             dir,
             builtin: BuiltinConfig {
                 protect_stateful: rules.protect_stateful.unwrap_or(true),
@@ -174,7 +189,10 @@ impl PolicyConfig {
 }
 
 fn config_err(key: &str, message: &str) -> PolicyError {
-    PolicyError::Config { key: key.to_string(), message: message.to_string() }
+    PolicyError::Config {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
 }
 
 /// toml's messages span several lines; one line reads better inside ours.
@@ -227,15 +245,26 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_their_place() {
-        let err = BuiltinConfig::from_table(&table("max_delete = 1"), None).unwrap_err().to_string();
-        assert!(err.contains("[policy]") && err.contains("max_delete"), "{err}");
-        let err = BuiltinConfig::from_table(&table("[env.prod]\ndir = \"x\""), None).unwrap_err().to_string();
-        assert!(err.contains("[policy].env.prod") && err.contains("dir"), "{err}");
+        let err = BuiltinConfig::from_table(&table("max_delete = 1"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[policy]") && err.contains("max_delete"),
+            "{err}"
+        );
+        let err = BuiltinConfig::from_table(&table("[env.prod]\ndir = \"x\""), None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("[policy].env.prod") && err.contains("dir"),
+            "{err}"
+        );
     }
 
     #[test]
     fn explicit_dir_is_required_and_timeouts_parse() {
-        let c = PolicyConfig::from_table(&table("dir = \"rules\"\ntimeout = \"250ms\""), None).unwrap();
+        let c =
+            PolicyConfig::from_table(&table("dir = \"rules\"\ntimeout = \"250ms\""), None).unwrap();
         assert_eq!(c.dir.as_deref(), Some("rules"));
         assert!(c.options.require_dir);
         assert_eq!(c.options.timeout, Duration::from_millis(250));

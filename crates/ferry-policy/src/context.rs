@@ -17,7 +17,10 @@ pub struct FerryContext {
 
 impl FerryContext {
     pub fn new(environment: impl Into<String>) -> FerryContext {
-        FerryContext { environment: environment.into(), ..FerryContext::default() }
+        FerryContext {
+            environment: environment.into(),
+            ..FerryContext::default()
+        }
     }
 
     pub(crate) fn to_json(&self) -> serde_json::Value {

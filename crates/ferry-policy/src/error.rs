@@ -23,16 +23,30 @@ pub enum PolicyError {
     Config { key: String, message: String },
 
     #[error("{file}:{}: syntax error: {message}", line.map_or_else(|| "?".to_string(), |l| l.to_string()))]
-    Parse { file: String, line: Option<u32>, message: String },
+    Parse {
+        file: String,
+        line: Option<u32>,
+        message: String,
+    },
 
     #[error("{file}: bad data file: {message}")]
     Data { file: String, message: String },
 
     #[error("{file}:{}: rule {rule}: {message}", line.map_or_else(|| "?".to_string(), |l| l.to_string()))]
-    Eval { file: String, rule: String, line: Option<u32>, message: String },
+    Eval {
+        file: String,
+        rule: String,
+        line: Option<u32>,
+        message: String,
+    },
 
     #[error("{file}:{}: rule {rule}: evaluation exceeded the time limit of {limit_ms} ms", line.map_or_else(|| "?".to_string(), |l| l.to_string()))]
-    Timeout { file: String, rule: String, line: Option<u32>, limit_ms: u128 },
+    Timeout {
+        file: String,
+        rule: String,
+        line: Option<u32>,
+        limit_ms: u128,
+    },
 
     #[error("{file}: {message}")]
     Fixture { file: String, message: String },
@@ -48,11 +62,20 @@ impl PolicyError {
             PolicyError::Config { .. } => ("ferry.toml".to_string(), "config".to_string(), None),
             PolicyError::Parse { file, line, .. } => (file.clone(), "parse".to_string(), *line),
             PolicyError::Data { file, .. } => (file.clone(), "data".to_string(), None),
-            PolicyError::Eval { file, rule, line, .. } | PolicyError::Timeout { file, rule, line, .. } => {
-                (file.clone(), rule.clone(), *line)
+            PolicyError::Eval {
+                file, rule, line, ..
             }
+            | PolicyError::Timeout {
+                file, rule, line, ..
+            } => (file.clone(), rule.clone(), *line),
             PolicyError::Fixture { file, .. } => (file.clone(), "fixture".to_string(), None),
         };
-        PolicyResult { level: Level::Deny, source, rule, line, message: self.to_string() }
+        PolicyResult {
+            level: Level::Deny,
+            source,
+            rule,
+            line,
+            message: self.to_string(),
+        }
     }
 }

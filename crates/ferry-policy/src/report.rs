@@ -42,8 +42,16 @@ pub struct PolicyResult {
 impl std::fmt::Display for PolicyResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.line {
-            Some(line) => write!(f, "{} {}:{} [{}]: {}", self.level, self.source, line, self.rule, self.message),
-            None => write!(f, "{} {} [{}]: {}", self.level, self.source, self.rule, self.message),
+            Some(line) => write!(
+                f,
+                "{} {}:{} [{}]: {}",
+                self.level, self.source, line, self.rule, self.message
+            ),
+            None => write!(
+                f,
+                "{} {} [{}]: {}",
+                self.level, self.source, self.rule, self.message
+            ),
         }
     }
 }
@@ -56,7 +64,9 @@ pub struct PolicyReport {
 impl PolicyReport {
     /// A report holding one deny for an error, so a policy set that cannot load still blocks.
     pub fn from_error(err: &crate::PolicyError) -> PolicyReport {
-        PolicyReport { results: vec![err.to_result()] }
+        PolicyReport {
+            results: vec![err.to_result()],
+        }
     }
 
     pub fn denies(&self) -> impl Iterator<Item = &PolicyResult> {

@@ -30,12 +30,20 @@ impl PolicySet {
     /// blocking report with [`PolicyReport::from_error`]. A file that fails to parse or compile,
     /// or a bad data file, does not fail the load: it is kept as a deny that every
     /// [`evaluate`](Self::evaluate) repeats, next to the results of the policies that did load.
-    pub fn load(dir: Option<&Path>, builtin: &BuiltinConfig, opts: &PolicyOptions) -> Result<PolicySet, PolicyError> {
+    pub fn load(
+        dir: Option<&Path>,
+        builtin: &BuiltinConfig,
+        opts: &PolicyOptions,
+    ) -> Result<PolicySet, PolicyError> {
         let rego = match dir {
             Some(d) => rego::load(d, opts)?,
             None => rego::Loaded::default(),
         };
-        Ok(PolicySet { builtin: builtin.clone(), rego, timeout_ms: opts.timeout.as_millis() })
+        Ok(PolicySet {
+            builtin: builtin.clone(),
+            rego,
+            timeout_ms: opts.timeout.as_millis(),
+        })
     }
 
     /// Everything a command needs for one environment of a project: reads `[policy]`, resolves
@@ -48,7 +56,10 @@ impl PolicySet {
     ) -> Result<PolicySet, PolicyError> {
         let cfg = PolicyConfig::from_table(policy_table, env)?;
         let (dir, explicit) = resolve_dir(root, &cfg, env_policy_dir);
-        let opts = PolicyOptions { require_dir: explicit, ..cfg.options };
+        let opts = PolicyOptions {
+            require_dir: explicit,
+            ..cfg.options
+        };
         PolicySet::load(Some(&dir), &cfg.builtin, &opts)
     }
 
@@ -68,12 +79,21 @@ impl PolicySet {
         builtin::evaluate(&self.builtin, plan_json, ctx, &mut results);
         results.extend(self.rego.problems.iter().cloned());
         if !self.rego.units.is_empty() {
-            let converted = rego::to_rego(plan_json)
-                .and_then(|input| rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f)));
+            let converted = rego::to_rego(plan_json).and_then(|input| {
+                rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f))
+            });
             match converted {
-                Ok((input, ferry)) => rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results),
+                Ok((input, ferry)) => {
+                    rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results)
+                }
                 Err(message) => results.push(
-                    PolicyError::Eval { file: "input".into(), rule: "input".into(), line: None, message }.to_result(),
+                    PolicyError::Eval {
+                        file: "input".into(),
+                        rule: "input".into(),
+                        line: None,
+                        message,
+                    }
+                    .to_result(),
                 ),
             }
         }
@@ -84,7 +104,11 @@ impl PolicySet {
 /// The policy directory for an environment and whether it was named explicitly (the
 /// environment's `policy_dir`, else `[policy] dir`); an explicit directory must exist, the
 /// default `policy/` may be absent.
-pub fn resolve_dir(root: &Path, cfg: &PolicyConfig, env_policy_dir: Option<&str>) -> (PathBuf, bool) {
+pub fn resolve_dir(
+    root: &Path,
+    cfg: &PolicyConfig,
+    env_policy_dir: Option<&str>,
+) -> (PathBuf, bool) {
     match env_policy_dir.or(cfg.dir.as_deref()) {
         Some(d) => (root.join(d), true),
         None => (root.join(DEFAULT_DIR), false),

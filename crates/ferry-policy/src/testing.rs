@@ -81,8 +81,8 @@ struct ContextSpec {
 /// Runs every Rego test and fixture in `dir`. `Err` only when `dir` cannot be read.
 pub fn run_tests(dir: &Path, opts: &PolicyOptions) -> Result<TestReport, PolicyError> {
     let mut tests = vec![];
-    let (engine, rules, problems) = rego::load_tests(dir, opts)?;
-    for p in problems {
+    let suite = rego::load_tests(dir, opts)?;
+    for p in suite.problems {
         tests.push(TestOutcome {
             name: format!("load {}", p.source),
             kind: "load".into(),
@@ -92,9 +92,9 @@ pub fn run_tests(dir: &Path, opts: &PolicyOptions) -> Result<TestReport, PolicyE
             message: Some(p.message),
         });
     }
-    for rule in rules {
+    for rule in suite.tests {
         let name = format!("{}.{}", rule.package, rule.name);
-        let outcome = match &engine {
+        let outcome = match &suite.engine {
             None => Err("the policies did not compile (see the load failure)".to_string()),
             Some(engine) => run_rego_test(engine.clone(), &rule.package, &rule.name),
         };
@@ -114,7 +114,9 @@ pub fn run_tests(dir: &Path, opts: &PolicyOptions) -> Result<TestReport, PolicyE
 fn run_rego_test(mut engine: regorus::Engine, package: &str, name: &str) -> Result<(), String> {
     match engine.eval_rule(format!("data.{package}.{name}")) {
         Ok(regorus::Value::Bool(true)) => Ok(()),
-        Ok(regorus::Value::Undefined) => Err("undefined: a condition in the test was not met".into()),
+        Ok(regorus::Value::Undefined) => {
+            Err("undefined: a condition in the test was not met".into())
+        }
         Ok(other) => Err(format!("evaluated to {other}, not true")),
         Err(e) => {
             let text = e.to_string();
@@ -133,16 +135,34 @@ fn run_fixtures(dir: &Path, opts: &PolicyOptions) -> Result<Vec<TestOutcome>, Po
         return Ok(vec![]);
     }
     let mut names: Vec<String> = std::fs::read_dir(&tests_dir)
-        .map_err(|source| PolicyError::Io { path: tests_dir.clone(), source })?
+        .map_err(|source| PolicyError::Io {
+            path: tests_dir.clone(),
+            source,
+        })?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_string_lossy().strip_suffix(".plan.json").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_suffix(".plan.json")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     if names.is_empty() {
         return Ok(vec![]);
     }
-    let builtin = BuiltinConfig { protect_stateful: false, ..BuiltinConfig::default() };
-    let set = PolicySet::load(Some(dir), &builtin, &PolicyOptions { require_dir: true, ..opts.clone() })?;
+    let builtin = BuiltinConfig {
+        protect_stateful: false,
+        ..BuiltinConfig::default()
+    };
+    let set = PolicySet::load(
+        Some(dir),
+        &builtin,
+        &PolicyOptions {
+            require_dir: true,
+            ..opts.clone()
+        },
+    )?;
     let prefix = format!("{}/{TESTS_DIR}", rego::load::dir_name(dir));
     Ok(names
         .into_iter()
@@ -163,12 +183,13 @@ fn run_fixtures(dir: &Path, opts: &PolicyOptions) -> Result<Vec<TestOutcome>, Po
 
 fn run_fixture(set: &PolicySet, tests_dir: &Path, name: &str) -> Result<(), String> {
     let read = |file: String| -> Result<String, String> {
-        std::fs::read_to_string(tests_dir.join(&file)).map_err(|e| format!("cannot read {file}: {e}"))
+        std::fs::read_to_string(tests_dir.join(&file))
+            .map_err(|e| format!("cannot read {file}: {e}"))
     };
-    let plan: serde_json::Value =
-        serde_json::from_str(&read(format!("{name}.plan.json"))?).map_err(|e| format!("{name}.plan.json: {e}"))?;
-    let expect: Expect =
-        serde_json::from_str(&read(format!("{name}.expect.json"))?).map_err(|e| format!("{name}.expect.json: {e}"))?;
+    let plan: serde_json::Value = serde_json::from_str(&read(format!("{name}.plan.json"))?)
+        .map_err(|e| format!("{name}.plan.json: {e}"))?;
+    let expect: Expect = serde_json::from_str(&read(format!("{name}.expect.json"))?)
+        .map_err(|e| format!("{name}.expect.json: {e}"))?;
     let spec = expect.context.unwrap_or_default();
     let ctx = FerryContext {
         environment: spec.environment.unwrap_or_else(|| "test".to_string()),
@@ -180,8 +201,12 @@ fn run_fixture(set: &PolicySet, tests_dir: &Path, name: &str) -> Result<(), Stri
     let report = set.evaluate(&plan, &ctx);
     let mut problems = vec![];
     for (level, expected) in [(Level::Deny, &expect.deny), (Level::Warn, &expect.warn)] {
-        let mut got: Vec<&str> =
-            report.results.iter().filter(|r| r.level == level).map(|r| r.message.as_str()).collect();
+        let mut got: Vec<&str> = report
+            .results
+            .iter()
+            .filter(|r| r.level == level)
+            .map(|r| r.message.as_str())
+            .collect();
         got.sort_unstable();
         let mut want: Vec<&str> = expected.iter().map(String::as_str).collect();
         want.sort_unstable();

@@ -13,12 +13,26 @@ pub(crate) fn to_rego(json: &serde_json::Value) -> Result<Value, String> {
     Value::deserialize(json).map_err(|e| format!("cannot convert to a Rego value: {e}"))
 }
 
-pub(crate) fn evaluate(loaded: &Loaded, input: &Value, ferry: &Value, timeout_ms: u128, out: &mut Vec<PolicyResult>) {
+pub(crate) fn evaluate(
+    loaded: &Loaded,
+    input: &Value,
+    ferry: &Value,
+    timeout_ms: u128,
+    out: &mut Vec<PolicyResult>,
+) {
     for unit in &loaded.units {
         let mut engine = unit.engine.clone();
         if let Err(e) = engine.add_data(ferry.clone()) {
             let (line, message) = diag::locate(&e.to_string());
-            out.push(PolicyError::Eval { file: unit.file.clone(), rule: "data.ferry".into(), line, message }.to_result());
+            out.push(
+                PolicyError::Eval {
+                    file: unit.file.clone(),
+                    rule: "data.ferry".into(),
+                    line,
+                    message,
+                }
+                .to_result(),
+            );
             continue;
         }
         engine.set_input(input.clone());
@@ -39,10 +53,20 @@ pub(crate) fn evaluate(loaded: &Loaded, input: &Value, ferry: &Value, timeout_ms
                 Err(e) => {
                     let text = e.to_string();
                     let err = if diag::is_time_limit(&text) {
-                        PolicyError::Timeout { file: unit.file.clone(), rule: rule.name.clone(), line: rule.line, limit_ms: timeout_ms }
+                        PolicyError::Timeout {
+                            file: unit.file.clone(),
+                            rule: rule.name.clone(),
+                            line: rule.line,
+                            limit_ms: timeout_ms,
+                        }
                     } else {
                         let (line, message) = diag::locate(&text);
-                        PolicyError::Eval { file: unit.file.clone(), rule: rule.name.clone(), line: line.or(rule.line), message }
+                        PolicyError::Eval {
+                            file: unit.file.clone(),
+                            rule: rule.name.clone(),
+                            line: line.or(rule.line),
+                            message,
+                        }
                     };
                     out.push(err.to_result());
                 }

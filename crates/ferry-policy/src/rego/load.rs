@@ -51,7 +51,9 @@ struct Parsed {
 
 impl Parsed {
     fn conftest_rules(&self) -> impl Iterator<Item = &(String, u32)> {
-        self.rules.iter().filter(|(n, _)| super::rule_level(n).is_some())
+        self.rules
+            .iter()
+            .filter(|(n, _)| super::rule_level(n).is_some())
     }
 }
 
@@ -68,7 +70,13 @@ pub(crate) fn load(dir: &Path, opts: &PolicyOptions) -> Result<Loaded, PolicyErr
     for f in parsed.iter().filter(|f| selected(&f.package)) {
         let rules: Vec<RuleRef> = f
             .conftest_rules()
-            .filter_map(|(n, l)| super::rule_level(n).map(|level| RuleRef { name: n.clone(), level, line: Some(*l) }))
+            .filter_map(|(n, l)| {
+                super::rule_level(n).map(|level| RuleRef {
+                    name: n.clone(),
+                    level,
+                    line: Some(*l),
+                })
+            })
             .collect();
         if rules.is_empty() {
             continue;
@@ -76,19 +84,38 @@ pub(crate) fn load(dir: &Path, opts: &PolicyOptions) -> Result<Loaded, PolicyErr
         // Other files of the same package defining the same rule names would merge into this
         // file's results; leave them out so each message is attributed to exactly one file.
         let members = parsed.iter().filter(|g| {
-            g.name == f.name || g.package != f.package || !g.conftest_rules().any(|(n, _)| rules.iter().any(|r| &r.name == n))
+            g.name == f.name
+                || g.package != f.package
+                || !g
+                    .conftest_rules()
+                    .any(|(n, _)| rules.iter().any(|r| &r.name == n))
         });
         match build_engine(members, &data, opts) {
-            Ok(engine) => units.push(Unit { file: f.name.clone(), package: f.package.clone(), rules, engine }),
+            Ok(engine) => units.push(Unit {
+                file: f.name.clone(),
+                package: f.package.clone(),
+                rules,
+                engine,
+            }),
             Err(e) => {
                 let (line, message) = diag::locate(&e);
                 problems.push(
-                    PolicyError::Eval { file: f.name.clone(), rule: "compile".to_string(), line, message }.to_result(),
+                    PolicyError::Eval {
+                        file: f.name.clone(),
+                        rule: "compile".to_string(),
+                        line,
+                        message,
+                    }
+                    .to_result(),
                 );
             }
         }
     }
-    Ok(Loaded { units, problems, files: parsed.len() })
+    Ok(Loaded {
+        units,
+        problems,
+        files: parsed.len(),
+    })
 }
 
 /// A `test_*` rule, for `ferry policy test`.
@@ -100,37 +127,66 @@ pub(crate) struct TestRule {
     pub line: u32,
 }
 
+/// What `ferry policy test` runs Rego tests with.
+pub(crate) struct TestSuite {
+    /// `None` when the files did not compile together (the reason is in `problems`).
+    pub engine: Option<Engine>,
+    pub tests: Vec<TestRule>,
+    pub problems: Vec<PolicyResult>,
+}
+
 /// Everything in `dir`, test files included, in one engine, as `opa test` sees it.
-pub(crate) fn load_tests(dir: &Path, opts: &PolicyOptions) -> Result<(Option<Engine>, Vec<TestRule>, Vec<PolicyResult>), PolicyError> {
-    let Some(files) = list(dir, true, true)? else {
-        return Ok((None, vec![], vec![]));
-    };
+pub(crate) fn load_tests(dir: &Path, opts: &PolicyOptions) -> Result<TestSuite, PolicyError> {
+    let files = list(dir, true, true)?.unwrap_or_default();
     let mut problems = vec![];
     let data = load_data(dir, &files, &mut problems);
     let parsed = parse_all(dir, &files, &mut problems);
     let tests = parsed
         .iter()
         .flat_map(|f| {
-            f.rules.iter().filter(|(n, _)| n.starts_with("test_")).map(|(n, l)| TestRule {
-                file: f.name.clone(),
-                package: f.package.clone(),
-                name: n.clone(),
-                line: *l,
-            })
+            f.rules
+                .iter()
+                .filter(|(n, _)| n.starts_with("test_"))
+                .map(|(n, l)| TestRule {
+                    file: f.name.clone(),
+                    package: f.package.clone(),
+                    name: n.clone(),
+                    line: *l,
+                })
         })
         .collect();
     match build_engine(parsed.iter(), &data, opts) {
-        Ok(engine) => Ok((Some(engine), tests, problems)),
+        Ok(engine) => Ok(TestSuite {
+            engine: Some(engine),
+            tests,
+            problems,
+        }),
         Err(e) => {
             let (line, message) = diag::locate(&e);
-            problems.push(PolicyError::Eval { file: dir_name(dir), rule: "compile".to_string(), line, message }.to_result());
-            Ok((None, tests, problems))
+            problems.push(
+                PolicyError::Eval {
+                    file: dir_name(dir),
+                    rule: "compile".to_string(),
+                    line,
+                    message,
+                }
+                .to_result(),
+            );
+            Ok(TestSuite {
+                engine: None,
+                tests,
+                problems,
+            })
         }
     }
 }
 
 /// Errors come back rendered: regorus speaks `anyhow`, and we only ever display them.
-fn build_engine<'a>(members: impl Iterator<Item = &'a Parsed>, data: &Value, opts: &PolicyOptions) -> Result<Engine, String> {
+fn build_engine<'a>(
+    members: impl Iterator<Item = &'a Parsed>,
+    data: &Value,
+    opts: &PolicyOptions,
+) -> Result<Engine, String> {
     let mut engine = Engine::new();
     engine.set_execution_timer_config(ExecutionTimerConfig {
         limit: opts.timeout,
@@ -138,24 +194,35 @@ fn build_engine<'a>(members: impl Iterator<Item = &'a Parsed>, data: &Value, opt
     });
     for m in members {
         engine.set_rego_v0(m.v0);
-        engine.add_policy(m.name.clone(), m.text.clone()).map_err(|e| e.to_string())?;
+        engine
+            .add_policy(m.name.clone(), m.text.clone())
+            .map_err(|e| e.to_string())?;
     }
     engine.add_data(data.clone()).map_err(|e| e.to_string())?;
     // Analysis (undefined references, recursion) happens on first evaluation; do it now so the
     // error is reported once, at load, against this file.
-    engine.eval_query("true".to_string(), false).map_err(|e| e.to_string())?;
+    engine
+        .eval_query("true".to_string(), false)
+        .map_err(|e| e.to_string())?;
     Ok(engine)
 }
 
 /// The name policies are reported under: `<dir name>/<path inside dir>`, stable whether the
 /// directory was given as a relative path, an absolute one or a release checkout.
 pub(crate) fn dir_name(dir: &Path) -> String {
-    dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+    dir.file_name().map_or_else(
+        || dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 fn display(dir: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(dir).unwrap_or(file);
-    let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+    let rel = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
     format!("{}/{rel}", dir_name(dir))
 }
 
@@ -163,17 +230,31 @@ fn display(dir: &Path, file: &Path) -> String {
 /// required. Hidden entries are skipped; `tests/` and `*_test.rego` only when `with_tests` is off.
 fn list(dir: &Path, require: bool, with_tests: bool) -> Result<Option<Vec<PathBuf>>, PolicyError> {
     if !dir.exists() {
-        return if require { Err(PolicyError::DirNotFound { path: dir.to_path_buf() }) } else { Ok(None) };
+        return if require {
+            Err(PolicyError::DirNotFound {
+                path: dir.to_path_buf(),
+            })
+        } else {
+            Ok(None)
+        };
     }
     if !dir.is_dir() {
-        return Err(PolicyError::DirNotFound { path: dir.to_path_buf() });
+        return Err(PolicyError::DirNotFound {
+            path: dir.to_path_buf(),
+        });
     }
     let mut out = vec![];
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let entries = std::fs::read_dir(&d).map_err(|source| PolicyError::Io { path: d.clone(), source })?;
+        let entries = std::fs::read_dir(&d).map_err(|source| PolicyError::Io {
+            path: d.clone(),
+            source,
+        })?;
         for entry in entries {
-            let entry = entry.map_err(|source| PolicyError::Io { path: d.clone(), source })?;
+            let entry = entry.map_err(|source| PolicyError::Io {
+                path: d.clone(),
+                source,
+            })?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
@@ -185,7 +266,9 @@ fn list(dir: &Path, require: bool, with_tests: bool) -> Result<Option<Vec<PathBu
                 }
                 continue;
             }
-            let in_tests = path.strip_prefix(dir).is_ok_and(|r| r.starts_with(TESTS_DIR));
+            let in_tests = path
+                .strip_prefix(dir)
+                .is_ok_and(|r| r.starts_with(TESTS_DIR));
             let is_rego = name.ends_with(".rego") && (with_tests || !name.ends_with("_test.rego"));
             let is_data = name.ends_with(".json") && !in_tests;
             if is_rego || is_data {
@@ -199,9 +282,18 @@ fn list(dir: &Path, require: bool, with_tests: bool) -> Result<Option<Vec<PathBu
 
 fn load_data(dir: &Path, files: &[PathBuf], problems: &mut Vec<PolicyResult>) -> Value {
     let mut engine_data = Value::new_object();
-    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "json")) {
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+    {
         let file = display(dir, path);
-        let fail = |message: String| PolicyError::Data { file: file.clone(), message }.to_result();
+        let fail = |message: String| {
+            PolicyError::Data {
+                file: file.clone(),
+                message,
+            }
+            .to_result()
+        };
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
@@ -212,16 +304,24 @@ fn load_data(dir: &Path, files: &[PathBuf], problems: &mut Vec<PolicyResult>) ->
         let json: serde_json::Value = match serde_json::from_str(&text) {
             Ok(j) => j,
             Err(e) => {
-                problems.push(fail(format!("invalid JSON at line {} column {}: {e}", e.line(), e.column())));
+                problems.push(fail(format!(
+                    "invalid JSON at line {} column {}: {e}",
+                    e.line(),
+                    e.column()
+                )));
                 continue;
             }
         };
         let Some(obj) = json.as_object() else {
-            problems.push(fail("must hold a JSON object (its keys become data.<key>)".to_string()));
+            problems.push(fail(
+                "must hold a JSON object (its keys become data.<key>)".to_string(),
+            ));
             continue;
         };
         if obj.contains_key("ferry") {
-            problems.push(fail("data.ferry is reserved for ferry's own context".to_string()));
+            problems.push(fail(
+                "data.ferry is reserved for ferry's own context".to_string(),
+            ));
             continue;
         }
         let value = match super::to_rego(&json) {
@@ -251,12 +351,21 @@ fn merge(into: &mut Value, add: Value) -> Result<(), String> {
 
 fn parse_all(dir: &Path, files: &[PathBuf], problems: &mut Vec<PolicyResult>) -> Vec<Parsed> {
     let mut parsed = vec![];
-    for path in files.iter().filter(|p| p.extension().is_some_and(|e| e == "rego")) {
+    for path in files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rego"))
+    {
         let name = display(dir, path);
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) => {
-                problems.push(PolicyError::Io { path: path.clone(), source: e }.to_result());
+                problems.push(
+                    PolicyError::Io {
+                        path: path.clone(),
+                        source: e,
+                    }
+                    .to_result(),
+                );
                 continue;
             }
         };
@@ -277,7 +386,10 @@ fn parse(name: &str, text: &str) -> Result<Parsed, PolicyError> {
         engine.set_rego_v0(v0);
         match engine.add_policy(name.to_string(), text.to_string()) {
             Ok(package) => {
-                let package = package.strip_prefix("data.").unwrap_or(&package).to_string();
+                let package = package
+                    .strip_prefix("data.")
+                    .unwrap_or(&package)
+                    .to_string();
                 let mut rules: Vec<(String, u32)> = vec![];
                 for module in engine.get_modules().iter() {
                     for rule in &module.policy {
@@ -288,25 +400,55 @@ fn parse(name: &str, text: &str) -> Result<Parsed, PolicyError> {
                         }
                     }
                 }
-                return Ok(Parsed { name: name.to_string(), text: text.to_string(), v0, package, rules });
+                return Ok(Parsed {
+                    name: name.to_string(),
+                    text: text.to_string(),
+                    v0,
+                    package,
+                    rules,
+                });
             }
             Err(e) => errors.push(diag::locate(&e.to_string())),
         }
     }
+    // On a tie the file's own markers decide: v1 keywords mean the v1 error is the real one.
+    let prefer_v1 = looks_v1(text);
     let (line, message) = errors
         .into_iter()
         .enumerate()
-        .max_by_key(|(i, (line, _))| (line.unwrap_or(0), usize::MAX - i))
+        .max_by_key(|(i, (line, _))| (line.unwrap_or(0), (*i == 0) == prefer_v1))
         .map(|(_, e)| e)
         .unwrap_or((None, "cannot parse".to_string()));
-    Err(PolicyError::Parse { file: name.to_string(), line, message })
+    Err(PolicyError::Parse {
+        file: name.to_string(),
+        line,
+        message,
+    })
+}
+
+fn looks_v1(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .any(|l| {
+            l.starts_with("import rego.v1")
+                || l.contains(" if ")
+                || l.ends_with(" if")
+                || l.contains(" contains ")
+        })
 }
 
 /// The rule's name from its source text: `deny contains msg if`, `deny[msg] {`, `default warn := ..`.
 fn rule_name(text: &str) -> String {
     let text = text.trim_start();
-    let text = text.strip_prefix("default").filter(|r| r.starts_with(char::is_whitespace)).unwrap_or(text).trim_start();
-    text.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
+    let text = text
+        .strip_prefix("default")
+        .filter(|r| r.starts_with(char::is_whitespace))
+        .unwrap_or(text)
+        .trim_start();
+    text.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect()
 }
 
 #[cfg(test)]
@@ -316,18 +458,35 @@ mod tests {
 
     #[test]
     fn v1_and_v0_files_both_parse() {
-        let v1 = parse("p/a.rego", "package main\n\ndeny contains msg if {\n  msg := \"x\"\n}\n").unwrap();
+        let v1 = parse(
+            "p/a.rego",
+            "package main\n\ndeny contains msg if {\n  msg := \"x\"\n}\n",
+        )
+        .unwrap();
         assert!(!v1.v0);
         assert_eq!(v1.rules, vec![("deny".to_string(), 3)]);
-        let v0 = parse("p/b.rego", "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\nwarn_x[m] { m := \"y\" }\n").unwrap();
+        let v0 = parse(
+            "p/b.rego",
+            "package main\n\ndeny[msg] {\n  msg := \"x\"\n}\nwarn_x[m] { m := \"y\" }\n",
+        )
+        .unwrap();
         assert!(v0.v0);
-        assert_eq!(v0.rules, vec![("deny".to_string(), 3), ("warn_x".to_string(), 6)]);
+        assert_eq!(
+            v0.rules,
+            vec![("deny".to_string(), 3), ("warn_x".to_string(), 6)]
+        );
     }
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let err = parse("p/bad.rego", "package main\n\ndeny contains msg if {\n  msg := \n}\n").unwrap_err();
-        let PolicyError::Parse { file, line, .. } = &err else { panic!("{err}") };
+        let err = parse(
+            "p/bad.rego",
+            "package main\n\ndeny contains msg if {\n  msg := \n}\n",
+        )
+        .unwrap_err();
+        let PolicyError::Parse { file, line, .. } = &err else {
+            panic!("{err}")
+        };
         assert_eq!(file, "p/bad.rego");
         assert!(matches!(line, Some(4 | 5)), "{err}");
     }

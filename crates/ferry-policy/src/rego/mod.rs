@@ -13,7 +13,11 @@ use crate::report::Level;
 
 /// conftest's rule families: `deny`, `violation`, `warn` and their `_suffix` variants.
 pub(crate) fn rule_level(name: &str) -> Option<Level> {
-    for (prefix, level) in [("deny", Level::Deny), ("violation", Level::Deny), ("warn", Level::Warn)] {
+    for (prefix, level) in [
+        ("deny", Level::Deny),
+        ("violation", Level::Deny),
+        ("warn", Level::Warn),
+    ] {
         if let Some(rest) = name.strip_prefix(prefix) {
             if rest.is_empty() || (rest.starts_with('_') && rest.len() > 1) {
                 return Some(level);
