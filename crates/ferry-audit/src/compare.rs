@@ -168,16 +168,20 @@ pub fn compare_inputs(
             }
         };
         let sensitive = is_sensitive(module, name);
-        let verdict = if sensitive {
-            Verdict {
-                class: verdict.class,
-                why: format!(
-                    "sensitive value differs ({} difference; values not shown)",
-                    verdict.class.as_str()
-                ),
-            }
-        } else {
-            verdict
+        // Secrets are expected to differ per environment and their values must never reach a
+        // `why`; only a difference in shape or presence says something about the code path.
+        let verdict = match (sensitive, verdict.class, l.is_some() && r.is_some()) {
+            (false, _, _) => verdict,
+            (true, Class::Structural, true) => Verdict {
+                class: Class::Structural,
+                why: "sensitive value has a different shape in each environment (values not shown)"
+                    .into(),
+            },
+            (true, Class::Structural, false) => verdict,
+            (true, _, _) => Verdict {
+                class: Class::Quantity,
+                why: "sensitive value differs, as secrets should (values not shown)".into(),
+            },
         };
         let hide = |v: Value| {
             if sensitive && !v.is_null() {

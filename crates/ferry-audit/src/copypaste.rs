@@ -37,6 +37,8 @@ pub struct CopyPaste {
     pub kind: CopyPasteKind,
     /// Project-relative directories concerned.
     pub paths: Vec<String>,
+    /// The `.tf` files found (environment directories only).
+    pub files: Vec<String>,
     /// Share of identical lines, 0..1 (near duplicates only).
     pub similarity: Option<f64>,
     /// `-`/`+` lines (with `@@ file` headers) where the copies differ.
@@ -189,14 +191,13 @@ pub fn detect(
                     && !parts[..i].contains(&"modules"))
         });
         if env_dir && !parts.contains(&"modules") {
-            let lines = d.files.iter().map(|(n, _)| format!("@@ {n}")).collect();
-            let (diverging, diverging_total) = capped(lines);
             findings.push(CopyPaste {
                 kind: CopyPasteKind::EnvDirectory,
                 paths: vec![d.rel.clone()],
+                files: d.files.iter().map(|(n, _)| n.clone()).collect(),
                 similarity: None,
-                diverging,
-                diverging_total,
+                diverging: Vec::new(),
+                diverging_total: 0,
             });
         }
     }
@@ -215,6 +216,7 @@ pub fn detect(
                 findings.push(CopyPaste {
                     kind: CopyPasteKind::NearDuplicate,
                     paths: vec![roots[i].rel.clone(), roots[j].rel.clone()],
+                    files: Vec::new(),
                     similarity: Some((ratio * 100.0).round() / 100.0),
                     diverging,
                     diverging_total,
@@ -226,7 +228,8 @@ pub fn detect(
 }
 
 /// The layout the article recommends, spelled with this project's environment names.
-pub fn recommended_layout(root_module: &str, env_names: &[String]) -> String {
+pub fn recommended_layout(env_names: &[String]) -> String {
+    let root_module = "infra";
     let mut s = format!("{root_module}/\n├── modules/              # the shared logic, identical for every environment\n├── main.tf               # one root module\n└── environments/\n");
     for (i, e) in env_names.iter().enumerate() {
         let branch = if i + 1 == env_names.len() {

@@ -30,15 +30,8 @@ pub enum AuditError {
         line: usize,
         message: String,
     },
-    #[error("{path}:{line}: variable `{name}` is declared as {expected} ({declared_at}) but is {found} here")]
-    WrongType {
-        path: PathBuf,
-        line: usize,
-        name: String,
-        expected: String,
-        found: String,
-        declared_at: String,
-    },
+    #[error(transparent)]
+    WrongType(Box<TypeMismatch>),
     #[error("environment '{0}' has no input files: set `var_files` for it in ferry.toml (one body of code, one input file per environment)")]
     NoInputs(String),
     #[error("root module directory {0} does not exist; check `[project] root` in ferry.toml")]
@@ -49,6 +42,73 @@ pub enum AuditError {
     Pair { pair: String, message: String },
     #[error("{path}: not a plan or state JSON rendering: {message}")]
     Plan { path: String, message: String },
+}
+
+impl AuditError {
+    /// The same error with file paths shown relative to `root` (the project), as in the report.
+    pub fn relative_to(self, root: &std::path::Path) -> AuditError {
+        let rel = |p: PathBuf| {
+            p.strip_prefix(root)
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or(p)
+        };
+        match self {
+            AuditError::Read { path, source } => AuditError::Read {
+                path: rel(path),
+                source,
+            },
+            AuditError::Syntax {
+                path,
+                line,
+                column,
+                message,
+            } => AuditError::Syntax {
+                path: rel(path),
+                line,
+                column,
+                message,
+            },
+            AuditError::Json {
+                path,
+                line,
+                column,
+                message,
+            } => AuditError::Json {
+                path: rel(path),
+                line,
+                column,
+                message,
+            },
+            AuditError::Input {
+                path,
+                line,
+                message,
+            } => AuditError::Input {
+                path: rel(path),
+                line,
+                message,
+            },
+            AuditError::WrongType(mut m) => {
+                m.path = rel(std::mem::take(&mut m.path));
+                AuditError::WrongType(m)
+            }
+            AuditError::NoRootModule(path) => AuditError::NoRootModule(rel(path)),
+            other => other,
+        }
+    }
+}
+
+/// A value that Terraform could not convert to the variable's declared type (boxed: it is the
+/// largest error and would otherwise make every `Result` in the crate large).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}:{line}: variable `{name}` is declared as {expected} ({declared_at}) but is {found} here")]
+pub struct TypeMismatch {
+    pub path: PathBuf,
+    pub line: usize,
+    pub name: String,
+    pub expected: String,
+    pub found: String,
+    pub declared_at: String,
 }
 
 /// 1-based line of a byte offset in `text`.

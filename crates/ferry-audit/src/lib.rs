@@ -30,7 +30,7 @@
 //!      "left_source": "infra/environments/staging.tfvars:3", "right_source": "infra/environments/prod.tfvars:3",
 //!      "why": "\"db.t4g.medium\" vs \"db.r6g.large\": different machine family (db.t4g vs db.r6g), not just a size"}
 //!   ],
-//!   "copy_paste": [{"kind": "env_directory | near_duplicate", "paths": ["envs/dev", "envs/prod"],
+//!   "copy_paste": [{"kind": "env_directory | near_duplicate", "paths": ["envs/dev", "envs/prod"], "files": [],
 //!                   "similarity": 0.93, "diverging": ["@@ main.tf", "- count = 2", "+ count = 5"],
 //!                   "diverging_total": 3, "class": "structural | accepted", "accepted_reason": null}],
 //!   "recommended_layout": null,
@@ -163,8 +163,12 @@ fn read_topology(root: &Path, source: &PlanSource) -> Result<(String, Topology),
     }
 }
 
-/// Runs the whole audit.
+/// Runs the whole audit. Paths in errors are relative to the project, like those in the report.
 pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
+    run(input).map_err(|e| e.relative_to(&input.project_root))
+}
+
+fn run(input: &AuditInput) -> Result<Audit, AuditError> {
     let root = &input.project_root;
     let pairs = resolve_pairs(input)?;
     let mut module = module::load_root_module(&input.root_module)?;
@@ -258,8 +262,8 @@ pub fn audit(input: &AuditInput) -> Result<Audit, AuditError> {
                 }
             })
             .collect();
-    let recommended_layout = (!copy_paste.is_empty())
-        .then(|| copypaste::recommended_layout(&module.dir.display().to_string(), &env_names));
+    let recommended_layout =
+        (!copy_paste.is_empty()).then(|| copypaste::recommended_layout(&env_names));
 
     let mut report = Report {
         verdict: "clean",

@@ -54,14 +54,17 @@ fn findings(report: &Report, pair: &str) -> String {
             .as_ref()
             .map(|r| format!(" (accepted {}: {r})", d.classified_as.as_str()))
             .unwrap_or_default();
+        let values = if d.pair.is_some() {
+            format!(": {} → {}", d.left, d.right)
+        } else {
+            " (root module)".into()
+        };
         let _ = writeln!(
             out,
-            "- {} {:?} `{}`: {} → {} — {}{accepted}",
+            "- {} {} `{}`{values} — {}{accepted}",
             d.class.as_str(),
-            d.subject,
+            d.subject.as_str(),
             d.name,
-            d.left,
-            d.right,
             d.why
         );
     }

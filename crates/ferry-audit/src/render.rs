@@ -22,11 +22,7 @@ fn value(v: &Value) -> String {
 }
 
 fn subject(s: Subject) -> &'static str {
-    match s {
-        Subject::Variable => "variable",
-        Subject::ResourceType => "resource type",
-        Subject::Module => "module",
-    }
+    s.as_str()
 }
 
 fn label(o: Outcome) -> String {
@@ -71,8 +67,9 @@ fn human_difference(out: &mut String, d: &Difference) {
 fn copy_paste_title(c: &CopyPasteFinding) -> String {
     match c.finding.kind {
         CopyPasteKind::EnvDirectory => format!(
-            "{} holds its own Terraform code",
-            c.finding.paths.join(", ")
+            "{} holds its own Terraform code ({})",
+            c.finding.paths.join(", "),
+            c.finding.files.join(", ")
         ),
         CopyPasteKind::NearDuplicate => format!(
             "{} are near-duplicates ({:.0}% identical lines)",
@@ -225,7 +222,13 @@ pub fn markdown(r: &Report) -> String {
             if let Some(reason) = &c.accepted_reason {
                 let _ = writeln!(out, "  accepted: {reason}");
             }
-            let _ = writeln!(out, "\n```diff\n{}\n```\n", diverging(c).join("\n"));
+            let lines = diverging(c);
+            if !lines.is_empty() {
+                let _ = writeln!(out, "\n```diff\n{}\n```", lines.join("\n"));
+            }
+        }
+        if !r.copy_paste.is_empty() {
+            let _ = writeln!(out);
         }
         if let Some(layout) = &r.recommended_layout {
             let _ = writeln!(out, "Recommended layout:\n\n```\n{}```\n", layout);

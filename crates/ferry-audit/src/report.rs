@@ -48,6 +48,16 @@ pub enum Subject {
     Module,
 }
 
+impl Subject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Subject::Variable => "variable",
+            Subject::ResourceType => "resource type",
+            Subject::Module => "module",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Difference {
     /// `"staging:prod"`, or null for findings about the root module itself (unused variables).

@@ -2,7 +2,7 @@
 //! them: later files override earlier ones, values are constants, and each value must convert to
 //! the declared type. Every value remembers where it was set so the report can point at it.
 
-use crate::error::{line_of, AuditError};
+use crate::error::{line_of, AuditError, TypeMismatch};
 use crate::module::{literal, parse_hcl, RootModule};
 use crate::types::describe;
 use hcl::edit::structure::Structure;
@@ -68,16 +68,16 @@ pub fn load_env_inputs(
         };
         for (var, assigned) in values {
             if let Some(decl) = module.variables.get(&var) {
-                decl.ty
-                    .check(&assigned.value)
-                    .map_err(|found| AuditError::WrongType {
+                decl.ty.check(&assigned.value).map_err(|found| {
+                    AuditError::WrongType(Box::new(TypeMismatch {
                         path: path.clone(),
                         line: assigned.line,
                         name: var.clone(),
                         expected: decl.type_text.clone().unwrap_or_else(|| "any".into()),
                         found,
                         declared_at: decl.location(),
-                    })?;
+                    }))
+                })?;
             }
             env.values.insert(var, assigned);
         }
@@ -244,7 +244,7 @@ mod tests {
         let p = dir.path().join("x.tfvars");
         let m = RootModule::default();
         std::fs::write(&p, "a = 1\nb = = 2\n").unwrap();
-        let e = load_env_inputs("dev", &[p.clone()], &m)
+        let e = load_env_inputs("dev", std::slice::from_ref(&p), &m)
             .unwrap_err()
             .to_string();
         assert!(
@@ -252,19 +252,19 @@ mod tests {
             "{e}"
         );
         std::fs::write(&p, "a = var.b\n").unwrap();
-        let e = load_env_inputs("dev", &[p.clone()], &m)
+        let e = load_env_inputs("dev", std::slice::from_ref(&p), &m)
             .unwrap_err()
             .to_string();
         assert!(e.contains("x.tfvars:1: `a` is not a constant value"), "{e}");
         let j = dir.path().join("x.tfvars.json");
         std::fs::write(&j, "[1]").unwrap();
-        let e = load_env_inputs("dev", &[j.clone()], &m)
+        let e = load_env_inputs("dev", std::slice::from_ref(&j), &m)
             .unwrap_err()
             .to_string();
         assert!(e.contains("must hold one JSON object"), "{e}");
         std::fs::write(&j, "{\n \"size\": \"big\"\n}").unwrap();
         let typed = module_with("size", TypeShape::Number, "number");
-        let e = load_env_inputs("dev", &[j.clone()], &typed)
+        let e = load_env_inputs("dev", std::slice::from_ref(&j), &typed)
             .unwrap_err()
             .to_string();
         assert!(
