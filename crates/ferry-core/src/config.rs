@@ -164,15 +164,13 @@ impl Config {
                         ),
                     ))
                 }
-                None => {}
-                Some(from) => {
-                    if !seen.contains(from.get_ref().as_str()) {
-                        return Err(invalid(
-                            from.span(),
-                            format!("environment '{}' has `from = \"{}\"`, but no environment is named '{}'", env.name(), from.get_ref(), from.get_ref()),
-                        ));
-                    }
+                Some(from) if !seen.contains(from.get_ref().as_str()) => {
+                    return Err(invalid(
+                        from.span(),
+                        format!("environment '{}' has `from = \"{}\"`, but no environment is named '{}'", env.name(), from.get_ref(), from.get_ref()),
+                    ));
                 }
+                _ => {}
             }
         }
         // Follow `from` links; a walk longer than the number of environments is a cycle.
@@ -221,7 +219,7 @@ impl Config {
                 !ready
             });
             if pending.len() == before {
-                order.extend(pending.drain(..));
+                order.append(&mut pending);
             }
         }
         order

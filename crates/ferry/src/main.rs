@@ -7,6 +7,9 @@ mod commands;
 mod context;
 mod exit;
 mod output;
+mod session;
+mod workflow;
+mod assess;
 
 use clap::Parser;
 use std::process::ExitCode;

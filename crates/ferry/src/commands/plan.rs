@@ -1,0 +1,46 @@
+//! `ferry plan --env ENV [--release ID]`.
+
+use crate::cli::PlanArgs;
+use crate::output::{print_json, Format};
+use crate::session::Session;
+use crate::workflow::{plan_env, Planned};
+use anyhow::Result;
+use std::path::Path;
+
+pub fn run(dir: Option<&Path>, format: Format, args: PlanArgs) -> Result<()> {
+    let session = Session::open(dir)?;
+    let env = session.env(&args.env)?;
+    let release = match &args.release {
+        Some(id) => session.resolve_release(id)?,
+        None => session.newest_eligible(env)?,
+    };
+    let planned = plan_env(&session, &args.env, &release)?;
+    print_planned(&session, format, &planned)
+}
+
+pub fn print_planned(session: &Session, format: Format, planned: &Planned) -> Result<()> {
+    let p = &planned.record;
+    if format == Format::Json {
+        return print_json(&serde_json::json!({
+            "plan": p.id,
+            "env": p.env,
+            "release": p.release,
+            "baseline": p.baseline,
+            "state": {"lineage": p.state_lineage, "serial": p.state_serial},
+            "review": planned.review,
+            "policy": p.policy,
+        }));
+    }
+    println!("plan {} for '{}' (release {})", p.id, p.env, p.release.short());
+    match &p.baseline {
+        Some(b) => println!("compared with the plan of the same release in '{}' ({})", session.env(&p.env)?.from_env().unwrap_or("?"), b.short()),
+        None => {
+            if let Some(up) = session.env(&p.env)?.from_env() {
+                println!("no plan of this release in '{up}' to compare with");
+            }
+        }
+    }
+    crate::commands::report::print_review(&planned.review, format)?;
+    crate::commands::report::print_policy(&p.policy);
+    Ok(())
+}

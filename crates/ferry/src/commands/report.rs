@@ -1,0 +1,30 @@
+//! Human rendering of a stored plan's review and policy results, for the promotion commands.
+
+use crate::output::{color_stdout, Format};
+use anyhow::Result;
+use ferry_core::Review;
+
+pub fn print_review(review: &Review, _format: Format) -> Result<()> {
+    let _ = color_stdout();
+    let s = &review.summary;
+    println!(
+        "{} to create, {} to update, {} to replace, {} to delete; review verdict: {}",
+        s.create, s.update, s.replace, s.delete, review.verdict
+    );
+    for f in &review.findings {
+        println!("  [{:?}] {} {}: {}", f.severity, f.kind.as_str(), f.address, f.message);
+    }
+    Ok(())
+}
+
+pub fn print_policy(policy: &serde_json::Value) {
+    for r in policy["results"].as_array().into_iter().flatten() {
+        println!(
+            "  policy {}: {} ({} {})",
+            r["level"].as_str().unwrap_or("?"),
+            r["message"].as_str().unwrap_or(""),
+            r["source"].as_str().unwrap_or(""),
+            r["rule"].as_str().unwrap_or("")
+        );
+    }
+}
