@@ -68,9 +68,17 @@ impl Session {
 
     pub fn resolve_plan(&self, env: &str, text: Option<&str>) -> Result<PlanRecord> {
         let plan = match text {
-            None => self.ledger.pending_plan(env)?.ok_or_else(|| {
-                anyhow!("'{env}' has no pending plan; run `ferry plan --env {env}` first")
-            })?,
+            None => match self.ledger.pending_plan(env)? {
+                Some(p) => p,
+                None => match self.ledger.latest_plan(env)? {
+                    Some(last) => bail!(
+                        "'{env}' has no pending plan: its last plan {} is {} (a plan is applied once); run `ferry plan --env {env}` for a new one",
+                        last.id.short(),
+                        last.status.as_str()
+                    ),
+                    None => bail!("'{env}' has no pending plan; run `ferry plan --env {env}` first"),
+                },
+            },
             Some(text) => {
                 let hex = ferry_core::ids::parse_id_prefix(text)?;
                 let mut found = self.ledger.plans_by_prefix(&hex)?;
@@ -156,7 +164,13 @@ impl Session {
         };
         let mut opts = RunOptions::new(env);
         opts.timeout = timeout;
-        opts.progress = if output::interactive_stderr() { Progress::Terminal } else { Progress::Plain };
+        opts.progress = match std::env::var("FERRY_PROGRESS").as_deref() {
+            Ok("quiet") => Progress::Quiet,
+            Ok("plain") => Progress::Plain,
+            Ok("terminal") => Progress::Terminal,
+            _ if output::interactive_stderr() => Progress::Terminal,
+            _ => Progress::Plain,
+        };
         opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
         Ok(opts)
     }

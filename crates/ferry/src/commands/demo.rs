@@ -1,4 +1,163 @@
-//! `ferry demo`.
+//! `ferry demo [DIR]`: the whole pipeline on the bundled example, narrated. It runs this very
+//! binary as a user would, step by step, and checks each step's exit code, so the demo doubles as
+//! a smoke test of the real command line against the real engine.
+
 use crate::cli::DemoArgs;
 use crate::output::Format;
-pub fn run(_f: Format, _a: DemoArgs) -> anyhow::Result<()> { anyhow::bail!("demo not ready") }
+use anyhow::{bail, Context as _, Result};
+use std::path::PathBuf;
+use std::process::Command;
+
+include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
+
+struct Demo {
+    dir: PathBuf,
+    exe: PathBuf,
+}
+
+impl Demo {
+    fn say(&self, text: &str) {
+        println!("\n== {text}");
+    }
+
+    /// Runs `ferry <args>` as `user`, shows its output, and checks the exit code.
+    fn ferry(&self, user: &str, args: &[&str], expect: i32) -> Result<String> {
+        println!("$ FERRY_USER={user} ferry {}", args.join(" "));
+        let out = Command::new(&self.exe)
+            .arg("-C")
+            .arg(&self.dir)
+            .args(args)
+            .env("FERRY_USER", user)
+            .env("FERRY_PROGRESS", "quiet")
+            .env("TF_VAR_sim_root", self.dir.join("sim"))
+            .env("NO_COLOR", "1")
+            .output()
+            .with_context(|| format!("cannot run {}", self.exe.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for line in stderr.lines().chain(stdout.lines()) {
+            println!("  {line}");
+        }
+        let code = out.status.code().unwrap_or(-1);
+        if code != expect {
+            bail!("demo step `ferry {}` exited {code}, expected {expect}", args.join(" "));
+        }
+        Ok(stdout)
+    }
+
+    fn git(&self, args: &[&str]) -> Result<()> {
+        let out = Command::new("git")
+            .args(["-c", "user.name=Demo Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .context("cannot run git; ferry needs git on PATH")?;
+        if !out.status.success() {
+            bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(())
+    }
+
+    fn edit(&self, path: &str, from: &str, to: &str) -> Result<()> {
+        let p = self.dir.join(path);
+        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        if !text.contains(from) {
+            bail!("demo: {} no longer contains {from:?}; the example changed", p.display());
+        }
+        std::fs::write(&p, text.replacen(from, to, 1)).with_context(|| format!("cannot write {}", p.display()))
+    }
+}
+
+fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d,
+        None => {
+            let base = std::env::temp_dir().join(format!("ferry-demo-{}", std::process::id()));
+            base
+        }
+    };
+    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        bail!("{} exists and is not empty; give `ferry demo` a new or empty directory", dir.display());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    for (rel, bytes) in DEMO_FILES {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(dir)
+}
+
+fn release_id(stdout: &str) -> Result<String> {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("sha256:"))
+        .map(str::to_string)
+        .context("`ferry release create` printed no release id")
+}
+
+pub fn run(_format: Format, args: DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let dir = prepare_dir(args.dir)?;
+    let demo = Demo { dir, exe: std::env::current_exe().context("cannot find the ferry binary")? };
+    ferry_engine::Engine::locate(None).map_err(|e| anyhow::anyhow!("{e}\n(the README's demo command installs the pinned Terraform for you)"))?;
+    run_story(&demo)?;
+    println!("\nThe demo project is at {} (its ledger: .ferry/ledger.db). Done in {:.1}s.", demo.dir.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn run_story(d: &Demo) -> Result<()> {
+    let dev = "dev@example.com";
+    d.say(&format!("A fresh IaC repo at {}: one root module (infra/), one input file per environment", d.dir.display()));
+    d.git(&["init", "-q", "-b", "main"])?;
+    d.git(&["add", "-A"])?;
+    d.git(&["commit", "-q", "-m", "v1: web tier and database"])?;
+    d.ferry(dev, &["init"], 0)?;
+
+    d.say("Cut release v1: a content-addressed bundle of the committed tree");
+    let v1 = release_id(&d.ferry(dev, &["release", "create"], 0)?)?;
+    d.ferry(dev, &["release", "create"], 0)?;
+    println!("  (the same commit gives the same id, {v1})");
+
+    d.say("dev applies automatically");
+    d.ferry(dev, &["promote", "--to", "dev"], 0)?;
+    d.say("prod is refused: v1 was never deployed to staging");
+    d.ferry(dev, &["promote", "--to", "prod"], 3)?;
+    d.say("staging: the same bytes, staging inputs");
+    d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
+    d.say("prod: planned and reviewed against the staging plan, then it waits for a person");
+    d.ferry(dev, &["promote", "--to", "prod"], 3)?;
+    d.ferry("lead@example.com", &["approve", "--env", "prod"], 0)?;
+    d.ferry(dev, &["apply", "--env", "prod"], 0)?;
+    d.ferry(dev, &["apply", "--env", "prod"], 1)?;
+    println!("  (a plan is applied once)");
+
+    d.say("v2: a code change (web app 1.1.0) promoted the same way");
+    d.edit("infra/variables.tf", "\"1.0.0\"", "\"1.1.0\"")?;
+    d.git(&["commit", "-q", "-am", "v2: web app 1.1.0"])?;
+    d.ferry(dev, &["release", "create"], 0)?;
+    d.ferry(dev, &["promote", "--to", "dev"], 0)?;
+    d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
+    d.ferry(dev, &["promote", "--to", "prod"], 3)?;
+    d.ferry("lead@example.com", &["approve", "--env", "prod", "--acknowledge-warnings"], 0)?;
+    d.ferry(dev, &["apply", "--env", "prod"], 0)?;
+
+    d.say("Where everything is now");
+    d.ferry(dev, &["status"], 0)?;
+    d.ferry(dev, &["release", "list"], 0)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_example_is_embedded() {
+        let names: Vec<&str> = super::DEMO_FILES.iter().map(|(n, _)| *n).collect();
+        assert!(names.contains(&"ferry.toml"), "{names:?}");
+        assert!(names.contains(&"infra/environments/prod.tfvars"), "{names:?}");
+    }
+}
+

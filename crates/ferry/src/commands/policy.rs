@@ -6,7 +6,7 @@
 //! project; inside one they honour its `[policy]` and `[review]` settings.
 
 use crate::cli::PolicyCommand;
-use crate::context::{find_root, start_dir, Project};
+use crate::context::{find_root, start_dir, Project, CONFIG_FILE};
 use crate::exit::Blocked;
 use crate::output::{print_json, Format};
 use anyhow::{bail, Context as _, Result};
@@ -32,6 +32,9 @@ fn optional_project(dir: Option<&Path>) -> Result<Option<Project>> {
 }
 
 fn test(dir: Option<&Path>, format: Format, explicit: Option<PathBuf>) -> Result<()> {
+    // A directory holding ferry.toml is a project, not a policy directory: test its policies.
+    // (This also covers `ferry -C DIR policy test`, where clap hands -C's value to DIR too.)
+    let explicit = explicit.filter(|d| !d.join(CONFIG_FILE).is_file());
     let (policy_dir, cfg) = match explicit {
         Some(d) => {
             let table = optional_project(dir)?
