@@ -116,3 +116,34 @@ pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
 }
+
+/// Line starts of a text, so that many offsets can be turned into lines without rescanning the
+/// text each time (input files with thousands of variables would otherwise be quadratic).
+pub(crate) struct Lines(Vec<usize>);
+
+impl Lines {
+    pub(crate) fn new(text: &str) -> Lines {
+        Lines(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_index_matches_scan() {
+        let text = "a\nbb\n\nccc";
+        let lines = Lines::new(text);
+        for offset in 0..text.len() {
+            assert_eq!(lines.line(offset), line_of(text, offset), "{offset}");
+        }
+    }
+}

@@ -161,20 +161,20 @@ pub(crate) fn literal(
     expr: &Expression,
 ) -> Result<Value, AuditError> {
     use hcl::eval::Evaluate;
-    let line = expr.span().map_or(1, |s| line_of(text, s.start));
+    let line = || expr.span().map_or(1, |s| line_of(text, s.start));
     let owned: hcl::Expression = expr.clone().into();
     let value = owned
         .evaluate(&hcl::eval::Context::new())
         .map_err(|e| AuditError::Input {
             path: file.to_path_buf(),
-            line,
+            line: line(),
             message: format!(
                 "`{name}` is not a constant value ({e}); input files may only hold literal values"
             ),
         })?;
     serde_json::to_value(&value).map_err(|e| AuditError::Input {
         path: file.to_path_buf(),
-        line,
+        line: line(),
         message: format!("`{name}`: {e}"),
     })
 }

@@ -2,7 +2,7 @@
 //! them: later files override earlier ones, values are constants, and each value must convert to
 //! the declared type. Every value remembers where it was set so the report can point at it.
 
-use crate::error::{line_of, AuditError, TypeMismatch};
+use crate::error::{line_of, AuditError, Lines, TypeMismatch};
 use crate::module::{literal, parse_hcl, RootModule};
 use crate::types::describe;
 use hcl::edit::structure::Structure;
@@ -98,13 +98,14 @@ type Parsed = (
 
 fn parse_tfvars(path: &Path, text: &str) -> Result<Parsed, AuditError> {
     let body = parse_hcl(path, text)?;
+    let lines = Lines::new(text);
     let mut values = Vec::new();
     let mut spans = BTreeMap::new();
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attr) => {
                 let name = attr.key.as_str().to_string();
-                let line = attr.key.span().map_or(1, |s| line_of(text, s.start));
+                let line = attr.key.span().map_or(1, |s| lines.line(s.start));
                 let value = literal(path, text, &name, &attr.value)?;
                 if let Some(span) = attr.value.span() {
                     spans.insert(name.clone(), span);
