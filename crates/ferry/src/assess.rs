@@ -1,35 +1,57 @@
 //! Judging a plan: the review (ferry-plan) and the policies (ferry-policy), combined into what the
 //! ledger stores with the plan and what the gates read.
+//!
+//! The `[review]` and `[policy]` settings and the policy files are read from the *release* (the
+//! unpacked bundle), not the work tree: a policy change is reviewed and promoted like code, and
+//! nobody relaxes a rule by editing a file on their laptop.
 
-use crate::session::Session;
 use anyhow::{Context as _, Result};
-use ferry_core::{ReleaseId, Review, Summary};
+use ferry_core::{Config, Review};
+use ferry_plan::{review_files, ReviewConfig};
+use ferry_policy::{FerryContext, PolicyReport, PolicySet};
 use std::path::Path;
 
 pub struct Assessment {
     pub review: Review,
-    pub policy_json: serde_json::Value,
-    pub policy_denials: usize,
+    pub policy: PolicyReport,
 }
 
-pub fn assess(_session: &Session, _env: &str, _release: Option<&ReleaseId>, plan_json: &Path, _baseline: Option<&Path>) -> Result<Assessment> {
-    // Interim: counts only, until the review engine is wired in.
-    let text = std::fs::read(plan_json).with_context(|| format!("cannot read {}", plan_json.display()))?;
-    let v: serde_json::Value = serde_json::from_slice(&text)?;
-    let mut s = Summary::default();
-    for rc in v["resource_changes"].as_array().into_iter().flatten() {
-        let a: Vec<&str> = rc["change"]["actions"].as_array().into_iter().flatten().filter_map(|x| x.as_str()).collect();
-        match a.as_slice() {
-            ["create"] => s.create += 1,
-            ["update"] => s.update += 1,
-            ["delete"] => s.delete += 1,
-            ["read"] => s.read += 1,
-            ["no-op"] => s.no_op += 1,
-            [_, _] => s.replace += 1,
-            _ => {}
-        }
+impl Assessment {
+    pub fn policy_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.policy).unwrap_or_else(|_| serde_json::json!({"results": []}))
     }
-    Ok(Assessment { review: Review::new(s, vec![]), policy_json: serde_json::json!({"results": []}), policy_denials: 0 })
+}
+
+/// Reviews `plan_json` (against `baseline` when given) and evaluates the policies of the release
+/// unpacked at `release_root` for `env`.
+pub fn assess(release_root: &Path, env: &str, release: Option<&str>, plan_json: &Path, baseline: Option<&Path>) -> Result<Assessment> {
+    let config_path = release_root.join(crate::context::CONFIG_FILE);
+    let text = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("the release has no readable {}", crate::context::CONFIG_FILE))?;
+    let config = Config::parse(&text, &format!("{} (in the release)", crate::context::CONFIG_FILE))?;
+    let review_config = ReviewConfig::from_table(&config.review)?;
+    let outcome = review_files(plan_json, baseline, &review_config)?;
+    let comparison = outcome.comparison.as_ref().and_then(|c| serde_json::to_value(c).ok());
+
+    let env_policy_dir = config.environment(env).and_then(|e| e.policy_dir.as_deref());
+    let policy = match PolicySet::for_environment(release_root, &config.policy, Some(env), env_policy_dir) {
+        Ok(set) => {
+            let file = std::fs::File::open(plan_json).with_context(|| format!("cannot read {}", plan_json.display()))?;
+            let input: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+                .with_context(|| format!("cannot read {} as JSON for the policies", plan_json.display()))?;
+            let ctx = FerryContext {
+                environment: env.to_string(),
+                release: release.map(str::to_string),
+                review: Some(outcome.review.clone()),
+                baseline: comparison.clone(),
+                approvals: vec![],
+            };
+            set.evaluate(&input, &ctx)
+        }
+        // Fail closed: a policy set that cannot load denies the plan.
+        Err(e) => PolicyReport::from_error(&e),
+    };
+    Ok(Assessment { review: outcome.review, policy })
 }
 
 /// (denials, warnings) in stored policy results.

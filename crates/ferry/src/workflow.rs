@@ -78,7 +78,10 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
         None => None,
     };
     let baseline_json = baseline.as_ref().map(|b| session.plan_dir(&b.id).join("plan.json"));
-    let assessed = assess::assess(session, env_name, Some(&release.id), &dir.join("plan.json"), baseline_json.as_deref())?;
+    let release_root = module_dir.ancestors().nth(rel_depth(&session.project.config.project.root)).unwrap_or(&module_dir).to_path_buf();
+    let release_text = release.id.to_string();
+    let assessed = assess::assess(&release_root, env_name, Some(&release_text), &dir.join("plan.json"), baseline_json.as_deref())?;
+    let policy_denials = assessed.policy.denies().count();
 
     let record = PlanRecord {
         id: plan_id.clone(),
@@ -90,8 +93,8 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
         summary: assessed.review.summary,
         verdict: assessed.review.verdict,
         review: serde_json::to_value(&assessed.review)?,
-        policy: assessed.policy_json,
-        policy_denied: assessed.policy_denials > 0,
+        policy: assessed.policy_json(),
+        policy_denied: policy_denials > 0,
         state_lineage: identity.as_ref().map(|i| i.lineage.clone()),
         state_serial: identity.as_ref().map(|i| i.serial),
         baseline: baseline.map(|b| b.id),
@@ -109,6 +112,11 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
         ),
     )?;
     Ok(Planned { record, review: assessed.review })
+}
+
+/// How many directories deep the root module sits in the release (`infra` → 1).
+fn rel_depth(root: &str) -> usize {
+    Path::new(root).components().filter(|c| matches!(c, std::path::Component::Normal(_))).count()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -5,15 +5,7 @@ use anyhow::Result;
 use ferry_core::Review;
 
 pub fn print_review(review: &Review, _format: Format) -> Result<()> {
-    let _ = color_stdout();
-    let s = &review.summary;
-    println!(
-        "{} to create, {} to update, {} to replace, {} to delete; review verdict: {}",
-        s.create, s.update, s.replace, s.delete, review.verdict
-    );
-    for f in &review.findings {
-        println!("  [{:?}] {} {}: {}", f.severity, f.kind.as_str(), f.address, f.message);
-    }
+    print!("{}", ferry_plan::render_human(review, color_stdout()));
     Ok(())
 }
 
