@@ -266,9 +266,10 @@ fn list(dir: &Path, require: bool, with_tests: bool) -> Result<Option<Vec<PathBu
                 }
                 continue;
             }
+            // Fixture plans are JSON too; under any `tests/` they are never data.
             let in_tests = path
                 .strip_prefix(dir)
-                .is_ok_and(|r| r.starts_with(TESTS_DIR));
+                .is_ok_and(|r| r.components().any(|c| c.as_os_str() == TESTS_DIR));
             let is_rego = name.ends_with(".rego") && (with_tests || !name.ends_with("_test.rego"));
             let is_data = name.ends_with(".json") && !in_tests;
             if is_rego || is_data {
