@@ -134,7 +134,7 @@ impl Explainer<'_> {
             ));
         }
         if trace.vars.is_empty() && trace.opaque.is_empty() {
-            text.push("its expression references no input variable".into());
+            text.push("it depends on no input variable".into());
         }
         (
             differing.iter().map(|v| format!("var.{v}")).collect(),

@@ -279,11 +279,20 @@ impl<'c> Digest<'c> {
                 break;
             }
             let path = dotted(&c.path);
-            if !agg.attributes.contains_key(&path) {
-                agg.attributes
-                    .insert(path, diff::display_change(c, masks.0, masks.1));
-            }
+            agg.attributes
+                .entry(path)
+                .or_insert_with(|| diff::display_change(c, masks.0, masks.1));
         }
+    }
+}
+
+/// Parses the entry at the start of `bytes`; returns it and the number of bytes it took.
+fn first_entry(bytes: &[u8]) -> Result<(RawChange<'_>, usize), serde_json::Error> {
+    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<RawChange>();
+    match stream.next() {
+        Some(Ok(raw)) => Ok((raw, stream.byte_offset())),
+        Some(Err(e)) => Err(e),
+        None => Err(serde::de::Error::custom("expected an entry")),
     }
 }
 
@@ -298,10 +307,10 @@ fn entry_error(
 }
 
 impl Sink for Digest<'_> {
-    fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError> {
-        self.changes += 1;
-        let raw: RawChange = serde_json::from_slice(entry)
+    fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<usize, RawError> {
+        let (raw, taken) = first_entry(entry)
             .map_err(|e| entry_error("resource_changes", index, offset, entry, &e))?;
+        self.changes += 1;
         let action = Action::parse(&raw.change.actions).ok_or_else(|| {
             RawError::at(
                 offset,
@@ -321,7 +330,7 @@ impl Sink for Digest<'_> {
         self.secrets.collect(raw.change.after, &after_mask, 0);
         let managed = raw.mode.as_deref().is_none_or(|m| m == "managed");
         if !managed || !kind.is_change() {
-            return Ok(());
+            return Ok(taken);
         }
         let changes = if matches!(kind, ActionKind::Update | ActionKind::Replace) {
             let unknown = diff::parse_mask(raw.change.after_unknown).map_err(mask_err)?;
@@ -334,13 +343,13 @@ impl Sink for Digest<'_> {
             self.action_findings(&raw, action, &changes, masks);
         }
         self.aggregate(&raw, kind, &changes, masks);
-        Ok(())
+        Ok(taken)
     }
 
-    fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError> {
-        self.drifts += 1;
-        let raw: RawChange = serde_json::from_slice(entry)
+    fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<usize, RawError> {
+        let (raw, taken) = first_entry(entry)
             .map_err(|e| entry_error("resource_drift", index, offset, entry, &e))?;
+        self.drifts += 1;
         let mask_err =
             |e: serde_json::Error| entry_error("resource_drift", index, offset, entry, &e);
         let before_mask = diff::parse_mask(raw.change.before_sensitive).map_err(mask_err)?;
@@ -348,7 +357,7 @@ impl Sink for Digest<'_> {
         self.secrets.collect(raw.change.before, &before_mask, 0);
         self.secrets.collect(raw.change.after, &after_mask, 0);
         if !self.findings_on || raw.mode.as_deref().is_some_and(|m| m != "managed") {
-            return Ok(());
+            return Ok(taken);
         }
         let addr = raw.address.as_ref();
         let gone = raw.change.after.is_none_or(|a| a.get() == "null")
@@ -360,12 +369,12 @@ impl Sink for Digest<'_> {
                 None,
                 format!("{addr} was deleted outside of Terraform/OpenTofu."),
             );
-            return Ok(());
+            return Ok(taken);
         }
         let changes = diff::changed_paths(raw.change.before, raw.change.after, &Value::Null)
             .map_err(mask_err)?;
         if changes.is_empty() {
-            return Ok(());
+            return Ok(taken);
         }
         let listed: Vec<String> = changes
             .iter()
@@ -396,6 +405,6 @@ impl Sink for Digest<'_> {
                 listed.join(", ")
             ),
         );
-        Ok(())
+        Ok(taken)
     }
 }

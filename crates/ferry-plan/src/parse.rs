@@ -14,10 +14,12 @@ pub(crate) const MAX_ENTRY: usize = 256 << 20;
 /// Largest `configuration` or `variables` section held in memory.
 pub(crate) const MAX_SECTION: usize = 256 << 20;
 
-/// Receives entries as they stream past. `offset` is the entry's first byte in the file.
+/// Receives entries as they stream past. `bytes` starts with the entry and may run on past it
+/// (entries are parsed in place in the read buffer when they fit); the sink returns how many
+/// bytes the entry took. `offset` is the entry's first byte in the file.
 pub(crate) trait Sink {
-    fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError>;
-    fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<(), RawError>;
+    fn change(&mut self, index: u64, offset: u64, bytes: &[u8]) -> Result<usize, RawError>;
+    fn drift(&mut self, index: u64, offset: u64, bytes: &[u8]) -> Result<usize, RawError>;
 }
 
 /// What the document says about itself, besides its entries.
@@ -118,13 +120,13 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
     } else {
         loop {
             let key_at = s.offset();
-            let key_bytes = s.capture_value(1 << 20, "an object key")?;
+            let key_bytes = s.capture_value(1 << 20, "an object key", true)?;
             let key: String = serde_json::from_slice(&key_bytes)
                 .map_err(|e| serde_error("object key", key_at, &key_bytes, &e))?;
             s.expect(b':', "':' after an object key")?;
             s.skip_ws()?;
             let value_at = s.offset();
-            if seen.iter().any(|k| *k == key) {
+            if seen.contains(&key) {
                 return Err(RawError::at(
                     key_at,
                     format!("duplicate key \"{key}\" in the plan object"),
@@ -133,29 +135,29 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
             }
             match key.as_str() {
                 "format_version" => {
-                    let b = s.capture_value(1 << 10, "format_version")?;
+                    let b = s.capture_value(1 << 10, "format_version", true)?;
                     let v: String = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("format_version", value_at, &b, &e))?;
                     check_version(&v)?;
                     header.format_version = Some(v);
                 }
                 "terraform_version" => {
-                    let b = s.capture_value(1 << 10, "terraform_version")?;
+                    let b = s.capture_value(1 << 10, "terraform_version", true)?;
                     header.terraform_version = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("terraform_version", value_at, &b, &e))?;
                 }
                 "errored" => {
-                    let b = s.capture_value(1 << 10, "errored")?;
+                    let b = s.capture_value(1 << 10, "errored", true)?;
                     header.errored = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("errored", value_at, &b, &e))?;
                 }
                 "complete" => {
-                    let b = s.capture_value(1 << 10, "complete")?;
+                    let b = s.capture_value(1 << 10, "complete", true)?;
                     header.complete = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("complete", value_at, &b, &e))?;
                 }
                 "variables" => {
-                    let b = s.capture_value(MAX_SECTION, "the variables section")?;
+                    let b = s.capture_value(MAX_SECTION, "the variables section", true)?;
                     let vars: Option<BTreeMap<String, VariableValue>> = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("variables", value_at, &b, &e))?;
                     header.variables = vars
@@ -171,7 +173,7 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
                         .collect();
                 }
                 "configuration" => {
-                    let b = s.capture_value(MAX_SECTION, "the configuration section")?;
+                    let b = s.capture_value(MAX_SECTION, "the configuration section", true)?;
                     header.configuration = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("configuration", value_at, &b, &e))?;
                 }
@@ -231,11 +233,14 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
     Ok(header)
 }
 
+/// Digests one entry: (index, offset, bytes starting with it) → bytes it took.
+type EntryFn<'a> = dyn FnMut(u64, u64, &[u8]) -> Result<usize, RawError> + 'a;
+
 /// Streams an array of entries; `null` counts as empty.
 fn entries<R: Read>(
     s: &mut Scanner<R>,
     what: &'static str,
-    each: &mut dyn FnMut(u64, u64, &[u8]) -> Result<(), RawError>,
+    each: &mut EntryFn<'_>,
 ) -> Result<(), RawError> {
     match s.skip_ws()? {
         Some(b'[') => s.expect(b'[', "'['")?,
@@ -260,8 +265,17 @@ fn entries<R: Read>(
     loop {
         s.skip_ws()?;
         let at = s.offset();
-        let entry = s.capture_value(MAX_ENTRY, "one resource change")?;
-        each(index, at, &entry)?;
+        // Parse in place; an entry that runs past the buffer (or is broken) is captured whole
+        // and parsed again, so the error, if any, is about the complete entry.
+        let whole = s.input_exhausted();
+        match each(index, at, s.window()) {
+            Ok(n) => s.advance(n),
+            Err(_) if !whole => {
+                let entry = s.capture_value(MAX_ENTRY, "one resource change", false)?;
+                each(index, at, &entry)?;
+            }
+            Err(e) => return Err(e),
+        }
         index += 1;
         match s.skip_ws()? {
             Some(b',') => s.expect(b',', "','")?,

@@ -14,18 +14,43 @@ use std::io::Read;
 pub(crate) const MAX_DEPTH: usize = 512;
 const CHUNK: usize = 4 << 20;
 
-/// Bytes that end the fast path inside a string: the closing quote, an escape, a control character.
-static STRING_STOP: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Word-at-a-time search: high bit set in each byte of `v` that is zero. Only the lowest flagged
+/// byte is exact (borrows can flag bytes above it), which is all the callers use.
+#[inline]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Index of the first byte that ends the fast path inside a string: a quote, a backslash, or
+/// (when `controls`) a control character. Eight bytes per step.
+#[inline]
+fn find_string_stop(window: &[u8], controls: bool) -> Option<usize> {
+    let mut chunks = window.chunks_exact(8);
+    let mut base = 0usize;
+    for c in chunks.by_ref() {
+        let Ok(bytes) = <[u8; 8]>::try_from(c) else {
+            break;
+        };
+        let w = u64::from_le_bytes(bytes);
+        let mut m =
+            zero_bytes(w ^ (LO * u64::from(b'"'))) | zero_bytes(w ^ (LO * u64::from(b'\\')));
+        if controls {
+            m |= w.wrapping_sub(LO * 0x20) & !w & HI;
+        }
+        if m != 0 {
+            return Some(base + (m.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || (controls && b < 0x20))
+        .map(|i| base + i)
+}
 
 struct Capture {
     out: Vec<u8>,
@@ -143,10 +168,16 @@ impl<R: Read> Scanner<R> {
                 Ok(_) => self.avail = self.filled,
                 Err(e) if e.error_len().is_none() => self.avail += e.valid_up_to(),
                 Err(e) => {
+                    let at = self.base + (self.avail + e.valid_up_to()) as u64;
+                    let utf16 = at == 0 && matches!(self.buf.first(), Some(0xFF | 0xFE));
                     return Err(RawError::at(
-                        self.base + (self.avail + e.valid_up_to()) as u64,
-                        "invalid UTF-8: plan JSON must be UTF-8 text",
-                    ))
+                        at,
+                        if utf16 {
+                            "the file is UTF-16 text; plan JSON must be UTF-8 (PowerShell's `>` writes UTF-16: use `| Out-File -Encoding utf8`)"
+                        } else {
+                            "invalid UTF-8: plan JSON must be UTF-8 text"
+                        },
+                    ));
                 }
             }
         }
@@ -199,6 +230,21 @@ impl<R: Read> Scanner<R> {
         }
     }
 
+    /// The checked bytes already read and not yet consumed (parse in place when a value fits).
+    pub(crate) fn window(&self) -> &[u8] {
+        self.buf.get(self.pos..self.avail).unwrap_or_default()
+    }
+
+    /// Consumes `n` bytes of [`Scanner::window`].
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.avail);
+    }
+
+    /// Whether the window holds everything left of the input.
+    pub(crate) fn input_exhausted(&self) -> bool {
+        self.eof && self.avail == self.filled
+    }
+
     /// Skips a leading UTF-8 byte-order mark, which some editors add.
     pub(crate) fn skip_bom(&mut self) -> Result<(), RawError> {
         if self.peek()? == Some(0xEF)
@@ -213,7 +259,7 @@ impl<R: Read> Scanner<R> {
     fn skip_string_body(&mut self) -> Result<(), RawError> {
         loop {
             let window = self.buf.get(self.pos..self.avail).unwrap_or_default();
-            match window.iter().position(|&b| STRING_STOP[b as usize]) {
+            match find_string_stop(window, true) {
                 Some(i) => {
                     let b = window.get(i).copied().unwrap_or(b'"');
                     self.pos += i + 1;
@@ -424,11 +470,93 @@ impl<R: Read> Scanner<R> {
         }
     }
 
-    /// Copies out the bytes of the next value (checked), refusing values above `limit` bytes.
+    /// Finds the end of the next value without checking its grammar: only strings and brackets
+    /// are tracked. For values that serde parses right after, which checks them anyway.
+    fn skim_value(&mut self) -> Result<(), RawError> {
+        let mut depth = 0usize;
+        loop {
+            let b = match self.peek()? {
+                Some(b) => b,
+                None => {
+                    let what = self.capture.as_ref().map_or("the value", |c| c.what);
+                    return Err(self.eof_err(&format!("the end of {what}")));
+                }
+            };
+            match b {
+                b'"' => {
+                    self.bump();
+                    self.skim_string()?;
+                }
+                b'{' | b'[' => {
+                    if depth >= MAX_DEPTH {
+                        return Err(self.err(format!(
+                            "nesting deeper than {MAX_DEPTH} levels; not a plan ferry will read"
+                        )));
+                    }
+                    depth += 1;
+                    self.bump();
+                }
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Err(
+                            self.err(format!("expected a JSON value, found {}", describe(b)))
+                        );
+                    }
+                    depth -= 1;
+                    self.bump();
+                }
+                b',' | b' ' | b'\n' | b'\r' | b'\t' | b':' if depth == 0 => {
+                    return Err(self.err(format!("expected a JSON value, found {}", describe(b))));
+                }
+                _ => {
+                    // A scalar: at the top it ends at the next delimiter.
+                    self.bump();
+                    if depth == 0 {
+                        while let Some(c) = self.peek()? {
+                            if matches!(c, b',' | b']' | b'}' | b' ' | b'\n' | b'\r' | b'\t') {
+                                break;
+                            }
+                            self.bump();
+                        }
+                    }
+                }
+            }
+            if depth == 0 {
+                return Ok(());
+            }
+        }
+    }
+
+    fn skim_string(&mut self) -> Result<(), RawError> {
+        loop {
+            let window = self.buf.get(self.pos..self.avail).unwrap_or_default();
+            match find_string_stop(window, false) {
+                Some(i) => {
+                    let b = window.get(i).copied().unwrap_or(b'"');
+                    self.pos += i + 1;
+                    if b == b'"' {
+                        return Ok(());
+                    }
+                    // An escape: whatever follows is part of the string.
+                    self.next("an escape sequence")?;
+                }
+                None => {
+                    self.pos = self.avail;
+                    if !self.fill()? {
+                        return Err(self.eof_err("the end of a string ('\"')"));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies out the bytes of the next value, refusing values above `limit` bytes. `checked`
+    /// checks the grammar on the way; otherwise the caller must parse the bytes strictly.
     pub(crate) fn capture_value(
         &mut self,
         limit: usize,
         what: &'static str,
+        checked: bool,
     ) -> Result<Vec<u8>, RawError> {
         self.skip_ws()?;
         self.capture = Some(Capture {
@@ -438,7 +566,11 @@ impl<R: Read> Scanner<R> {
             what,
             start: self.offset(),
         });
-        let skipped = self.skip_value();
+        let skipped = if checked {
+            self.skip_value()
+        } else {
+            self.skim_value()
+        };
         let cap = self.capture.take();
         skipped?;
         let Some(mut cap) = cap else {
@@ -542,10 +674,10 @@ mod tests {
         let doc = "[{\"k\": \"\u{e9}\u{1F600}\"}, 2]";
         let mut s = Scanner::new(Trickle(doc.as_bytes()));
         s.expect(b'[', "[").unwrap();
-        let first = s.capture_value(1 << 20, "entry").unwrap();
+        let first = s.capture_value(1 << 20, "entry", true).unwrap();
         assert_eq!(first, "{\"k\": \"\u{e9}\u{1F600}\"}".as_bytes());
         s.expect(b',', ",").unwrap();
-        assert_eq!(s.capture_value(1 << 20, "entry").unwrap(), b"2");
+        assert_eq!(s.capture_value(1 << 20, "entry", true).unwrap(), b"2");
         s.expect(b']', "]").unwrap();
         assert!(s.at_end().unwrap());
     }
@@ -555,7 +687,7 @@ mod tests {
         let big = format!("[\"{}\"]", "x".repeat(3 << 20));
         let mut s = Scanner::new(Trickle(big.as_bytes()));
         assert!(matches!(
-            s.capture_value(1 << 20, "entry"),
+            s.capture_value(1 << 20, "entry", true),
             Err(RawError::At { offset: 0, .. })
         ));
     }

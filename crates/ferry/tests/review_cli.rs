@@ -7,12 +7,16 @@ use assert_cmd::Command;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ferry-plan/tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../ferry-plan/tests/fixtures")
+        .join(name)
 }
 
 fn ferry(dir: &std::path::Path) -> Command {
     let mut cmd = Command::cargo_bin("ferry").unwrap();
-    cmd.env("NO_COLOR", "1").env_remove("FERRY_LOG").current_dir(dir);
+    cmd.env("NO_COLOR", "1")
+        .env_remove("FERRY_LOG")
+        .current_dir(dir);
     cmd
 }
 
@@ -41,7 +45,12 @@ fn path(name: &str) -> String {
 fn human_output_of_every_finding_kind_exits_3() {
     let r = run(&["review", &path("all_actions.json")]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stderr.starts_with("blocked: review verdict is block (3 blocking finding(s))"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("blocked: review verdict is block (3 blocking finding(s))"),
+        "{}",
+        r.stderr
+    );
     insta::assert_snapshot!("human_all_actions", r.stdout);
 }
 
@@ -54,20 +63,46 @@ fn markdown_output_of_every_finding_kind() {
 
 #[test]
 fn human_and_markdown_output_against_a_baseline() {
-    let r = run(&["review", &path("baseline_prod.json"), "--baseline", &path("baseline_staging.json")]);
+    let r = run(&[
+        "review",
+        &path("baseline_prod.json"),
+        "--baseline",
+        &path("baseline_staging.json"),
+    ]);
     assert_eq!(r.code, 0, "warn passes with exit 0: {}", r.stderr);
     insta::assert_snapshot!("human_baseline", r.stdout);
-    let r = run(&["review", "--format", "markdown", &path("baseline_prod.json"), "--baseline", &path("baseline_staging.json")]);
+    let r = run(&[
+        "review",
+        "--format",
+        "markdown",
+        &path("baseline_prod.json"),
+        "--baseline",
+        &path("baseline_staging.json"),
+    ]);
     assert_eq!(r.code, 0);
     insta::assert_snapshot!("markdown_baseline", r.stdout);
 }
 
 #[test]
 fn json_output_is_the_contract() {
-    let r = run(&["review", "--format", "json", &path("baseline_prod.json"), "--baseline", &path("baseline_staging.json")]);
+    let r = run(&[
+        "review",
+        "--format",
+        "json",
+        &path("baseline_prod.json"),
+        "--baseline",
+        &path("baseline_staging.json"),
+    ]);
     assert_eq!(r.code, 0);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["verdict", "summary", "findings"]);
+    // The contract's field order, as written.
+    let at = |k: &str| r.stdout.find(&format!("\"{k}\":")).unwrap();
+    assert!(
+        at("verdict") < at("summary") && at("summary") < at("findings"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(v.as_object().unwrap().len(), 3);
     assert_eq!(v["verdict"], "warn");
     assert_eq!(
         v["summary"],
@@ -91,10 +126,17 @@ fn a_passing_plan_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let plan = dir.path().join("plan.json");
     std::fs::write(&plan, r#"{"format_version":"1.1","planned_values":{},"resource_changes":[{"address":"a.b","type":"a","name":"b","mode":"managed","change":{"actions":["create"],"before":null,"after":{}}}]}"#).unwrap();
-    let out = ferry(dir.path()).args(["review", "--format", "json"]).arg(&plan).output().unwrap();
+    let out = ferry(dir.path())
+        .args(["review", "--format", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v, serde_json::json!({"verdict": "pass", "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "read": 0, "no_op": 0, "forget": 0}, "findings": []}));
+    assert_eq!(
+        v,
+        serde_json::json!({"verdict": "pass", "summary": {"create": 1, "update": 0, "replace": 0, "delete": 0, "read": 0, "no_op": 0, "forget": 0}, "findings": []})
+    );
 }
 
 #[test]
@@ -119,13 +161,23 @@ fn config_review_table_applies_and_is_validated() {
     std::fs::write(&plan, r#"{"format_version":"1.0","planned_values":{},"resource_changes":[{"address":"null_resource.db","type":"null_resource","name":"db","mode":"managed","change":{"actions":["delete","create"],"before":{},"after":{}}}]}"#).unwrap();
     let toml = dir.path().join("ferry.toml");
     std::fs::write(&toml, "[review]\nstateful = [\"null_resource.db\"]\n").unwrap();
-    let out = ferry(dir.path()).args(["review", "--format", "json"]).arg(&plan).arg("--config").arg(&toml).output().unwrap();
+    let out = ferry(dir.path())
+        .args(["review", "--format", "json"])
+        .arg(&plan)
+        .arg("--config")
+        .arg(&toml)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["findings"][0]["kind"], "stateful-replace");
 
     // Found upward without --config, like any project command.
-    let out = ferry(dir.path()).args(["review", "--format", "json"]).arg(&plan).output().unwrap();
+    let out = ferry(dir.path())
+        .args(["review", "--format", "json"])
+        .arg(&plan)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
 
     std::fs::write(&toml, "[review]\nstatefull = [\"null_resource.db\"]\n").unwrap();

@@ -114,3 +114,45 @@ pub fn render_markdown(review: &Review) -> String {
     let _ = writeln!(out, "<sub>Plan: {}</sub>", summary_line(review));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ferry_core::{FindingKind, Summary};
+
+    fn finding(kind: FindingKind, severity: Severity, i: usize) -> Finding {
+        Finding {
+            kind,
+            severity,
+            address: format!("module.m[\"{i}\"].aws_instance.x[{i}]"),
+            attribute: None,
+            message: format!(
+                "<script>alert({i})</script> | *not emphasis* `tick` {}",
+                "x".repeat(100)
+            ),
+            explained_by: vec![],
+        }
+    }
+
+    #[test]
+    fn fits_the_comment_limit_and_folds_long_sections() {
+        let mut findings: Vec<Finding> = (0..3)
+            .map(|i| finding(FindingKind::StatefulDelete, Severity::Block, i))
+            .collect();
+        findings.extend((0..20_000).map(|i| finding(FindingKind::Delete, Severity::Warn, i)));
+        findings.extend((0..10).map(|i| finding(FindingKind::Forget, Severity::Info, i)));
+        let md = render_markdown(&Review::new(Summary::default(), findings));
+        assert!(md.len() <= MARKDOWN_LIMIT, "{}", md.len());
+        assert!(md.contains("#### 🛑 stateful-delete (3)"));
+        assert!(md.contains("<details><summary>⚠️ delete (20000)</summary>"));
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count()
+        );
+        assert!(md.contains("more findings are not shown here (comment size limit)"));
+        assert!(!md.contains("<script>"));
+        assert!(
+            md.contains("&lt;script&gt;alert(0)&lt;/script&gt; \\| \\*not emphasis\\* \\`tick\\`")
+        );
+    }
+}
