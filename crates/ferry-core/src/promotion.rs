@@ -17,6 +17,14 @@ pub enum UnmetGate {
     PolicyDenied { count: usize },
     ApprovalsMissing { env: String, have: usize, need: usize },
     WarningsNotAcknowledged,
+    /// The release was verified upstream less than `soak` ago.
+    Soaking { upstream: String, soak: String, ready_at: String },
+    /// A freeze window is in force.
+    Frozen { env: String, reason: String },
+    /// The plan is older than `max_plan_age`.
+    PlanTooOld { env: String, created_at: String, max: String },
+    /// Another promotion holds the environment.
+    Locked { env: String, holder: String, since: String },
 }
 
 impl fmt::Display for UnmetGate {
@@ -41,6 +49,19 @@ impl fmt::Display for UnmetGate {
                 f,
                 "the plan has warnings that no approver acknowledged; approve with `--acknowledge-warnings`"
             ),
+            UnmetGate::Soaking { upstream, soak, ready_at } => write!(
+                f,
+                "the release must soak for {soak} after its verification in '{upstream}'; it may go on at {ready_at}"
+            ),
+            UnmetGate::Frozen { env, reason } => write!(f, "'{env}' is frozen: {reason}"),
+            UnmetGate::PlanTooOld { env, created_at, max } => write!(
+                f,
+                "the plan was made at {created_at}, longer ago than max_plan_age = {max}; run `ferry plan --env {env}` again"
+            ),
+            UnmetGate::Locked { env, holder, since } => write!(
+                f,
+                "'{env}' is locked by {holder} since {since}; if that promotion died, `ferry unlock --env {env} --reason ...`"
+            ),
         }
     }
 }
@@ -57,6 +78,8 @@ pub struct EntryFacts<'a> {
     pub abandoned: Option<&'a str>,
     /// Deployed successfully and verified in `upstream`.
     pub upstream_known_good: bool,
+    /// Set while the upstream soak has not elapsed: (soak, ready at).
+    pub soaking: Option<(String, String)>,
 }
 
 /// Gates for a release entering an environment (checked at plan and again at apply).
@@ -71,6 +94,8 @@ pub fn entry_gates(f: &EntryFacts<'_>) -> Vec<UnmetGate> {
     if let Some(upstream) = f.upstream {
         if !f.upstream_known_good {
             unmet.push(UnmetGate::NotInUpstream { env: f.env.to_string(), upstream: upstream.to_string() });
+        } else if let Some((soak, ready_at)) = &f.soaking {
+            unmet.push(UnmetGate::Soaking { upstream: upstream.to_string(), soak: soak.clone(), ready_at: ready_at.clone() });
         }
     }
     unmet
@@ -88,6 +113,10 @@ pub struct ApplyFacts<'a> {
     pub approvers: Vec<&'a str>,
     /// Whether any approver acknowledged the warnings.
     pub warnings_acknowledged: bool,
+    /// The reason of the freeze window in force, if any.
+    pub frozen: Option<String>,
+    /// Set when the plan is older than `max_plan_age`: (created at, max).
+    pub too_old: Option<(String, String)>,
 }
 
 /// Gates on the plan itself: review, policy, approvals.
@@ -110,6 +139,12 @@ pub fn apply_gates(f: &ApplyFacts<'_>) -> Vec<UnmetGate> {
     if need > 0 && has_warnings && !f.warnings_acknowledged {
         unmet.push(UnmetGate::WarningsNotAcknowledged);
     }
+    if let Some((created_at, max)) = &f.too_old {
+        unmet.push(UnmetGate::PlanTooOld { env: f.env.to_string(), created_at: created_at.clone(), max: max.clone() });
+    }
+    if let Some(reason) = &f.frozen {
+        unmet.push(UnmetGate::Frozen { env: f.env.to_string(), reason: reason.clone() });
+    }
     unmet
 }
 
@@ -118,7 +153,7 @@ mod tests {
     use super::*;
 
     fn entry<'a>() -> EntryFacts<'a> {
-        EntryFacts { env: "prod", upstream: Some("staging"), first: "dev", dirty: false, abandoned: None, upstream_known_good: true }
+        EntryFacts { env: "prod", upstream: Some("staging"), first: "dev", dirty: false, abandoned: None, upstream_known_good: true, soaking: None }
     }
 
     #[test]
@@ -153,7 +188,19 @@ mod tests {
             approvals_needed: 2,
             approvers: vec!["a", "b"],
             warnings_acknowledged: false,
+            frozen: None,
+            too_old: None,
         }
+    }
+
+    #[test]
+    fn soak_freeze_and_age() {
+        let f = EntryFacts { soaking: Some(("30m".into(), "12:30".into())), ..entry() };
+        assert!(matches!(&entry_gates(&f)[..], [UnmetGate::Soaking { .. }]));
+        let f = ApplyFacts { frozen: Some("weekend".into()), too_old: Some(("t".into(), "1h".into())), ..apply() };
+        let unmet = apply_gates(&f);
+        assert_eq!(unmet.len(), 2);
+        assert!(unmet[1].to_string().contains("frozen: weekend"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub enum StoreError {
     DataDir { path: String, source: std::io::Error },
     #[error("{0}")]
     Conflict(String),
+    #[error("'{}' is locked by {} since {} ({}); wait for it to finish, or if it died, `ferry unlock --env {} --reason ...`", .0.env, .0.holder, .0.since, .0.purpose, .0.env)]
+    Locked(LockRecord),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -57,6 +59,22 @@ pub trait Ledger {
     fn deployments(&self, env: Option<&str>) -> Result<Vec<DeploymentRecord>>;
     /// Deployments left `running` by a ferry that died.
     fn interrupted_deployments(&self) -> Result<Vec<DeploymentRecord>>;
+
+    /// Stores the outcome of verification; `verified` makes the release known-good here.
+    fn record_verification(&self, id: i64, verified: bool, report: &serde_json::Value, at: &str) -> Result<()>;
+    /// Marks a `running` deployment whose ferry died as interrupted (and its plan as failed).
+    fn mark_interrupted(&self, id: i64, at: &str) -> Result<()>;
+
+    /// Takes the environment's lock or fails with [`StoreError::Locked`] naming the holder.
+    fn acquire_lock(&self, lock: &LockRecord) -> Result<()>;
+    fn release_lock(&self, env: &str, token: &str) -> Result<()>;
+    fn lock(&self, env: &str) -> Result<Option<LockRecord>>;
+    /// Removes whatever lock is held; returns it.
+    fn force_unlock(&self, env: &str) -> Result<Option<LockRecord>>;
+
+    fn record_rehearsal(&self, rehearsal: &RehearsalRecord) -> Result<()>;
+    /// The newest rehearsal made after deploying `release`.
+    fn latest_rehearsal(&self, release: &ferry_core::ReleaseId) -> Result<Option<RehearsalRecord>>;
 
     fn record_event(&self, event: &Event) -> Result<()>;
     /// Events, newest first.

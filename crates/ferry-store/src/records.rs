@@ -82,6 +82,9 @@ pub struct PlanRecord {
     pub state_serial: Option<u64>,
     /// The plan of the same release in the upstream environment it was compared with.
     pub baseline: Option<PlanId>,
+    /// Digest of the normalized change set (addresses, actions, attribute values; no
+    /// timestamps): equal digests mean a re-plan changes exactly the same things.
+    pub change_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +165,10 @@ pub struct DeploymentRecord {
     pub status: DeploymentStatus,
     pub verified: bool,
     pub error: Option<String>,
+    /// The verification report (checks, attempts, soak), when verification ran.
+    pub verification: Option<serde_json::Value>,
+    /// When verification passed; soak gates count from here.
+    pub verified_at: Option<String>,
 }
 
 impl DeploymentRecord {
@@ -181,4 +188,32 @@ pub struct Event {
     pub release: Option<ReleaseId>,
     pub plan: Option<PlanId>,
     pub message: String,
+}
+
+/// One promotion at a time per environment: held from plan to the end of verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockRecord {
+    pub env: String,
+    pub holder: String,
+    /// Secret to the holder, so only it releases the lock (others must `ferry unlock`).
+    #[serde(skip_serializing)]
+    pub token: String,
+    pub purpose: String,
+    pub since: String,
+}
+
+/// A rehearsed rollback: the plan of the previous known-good release (`target`) against the
+/// environment's state after `release` was deployed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RehearsalRecord {
+    pub env: String,
+    pub release: ReleaseId,
+    pub target: ReleaseId,
+    pub at: String,
+    /// The rollback would work without destroying stateful resources.
+    pub ready: bool,
+    pub verdict: Verdict,
+    pub summary: Summary,
+    /// Findings and messages, as JSON.
+    pub detail: serde_json::Value,
 }

@@ -75,6 +75,28 @@ CREATE TABLE events (
     plan_id TEXT,
     message TEXT NOT NULL
 );
+"#, r#"
+ALTER TABLE plans ADD COLUMN change_digest TEXT;
+ALTER TABLE deployments ADD COLUMN verification TEXT;
+ALTER TABLE deployments ADD COLUMN verified_at TEXT;
+CREATE TABLE locks (
+    env TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    since TEXT NOT NULL
+);
+CREATE TABLE rehearsals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    release_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    ready INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
 "#];
 
 pub struct SqliteLedger {
@@ -188,6 +210,7 @@ impl SqliteLedger {
                     state_lineage: r.get(11)?,
                     state_serial: r.get(12)?,
                     baseline: r.get(13)?,
+                    change_digest: r.get(14)?,
                 })
             })
             .map_err(self.err())?
@@ -212,13 +235,15 @@ impl SqliteLedger {
                     r.get::<_, String>(8)?,
                     r.get::<_, bool>(9)?,
                     r.get::<_, Option<String>>(10)?,
+                    r.get::<_, Option<String>>(11)?,
+                    r.get::<_, Option<String>>(12)?,
                 ))
             })
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
         rows.into_iter()
-            .map(|(id, env, release, plan, kind, by, started_at, finished_at, status, verified, error)| {
+            .map(|(id, env, release, plan, kind, by, started_at, finished_at, status, verified, error, verification, verified_at)| {
                 Ok(DeploymentRecord {
                     id,
                     env,
@@ -231,6 +256,8 @@ impl SqliteLedger {
                     status: DeploymentStatus::parse(&status).ok_or_else(|| self.corrupt("deployment status", &status))?,
                     verified,
                     error,
+                    verification: verification.and_then(|v| serde_json::from_str(&v).ok()),
+                    verified_at,
                 })
             })
             .collect()
@@ -283,6 +310,7 @@ struct PlanRaw {
     state_lineage: Option<String>,
     state_serial: Option<i64>,
     baseline: Option<String>,
+    change_digest: Option<String>,
 }
 
 impl PlanRaw {
@@ -302,15 +330,20 @@ impl PlanRaw {
             state_lineage: self.state_lineage,
             state_serial: self.state_serial.map(|s| s.max(0) as u64),
             baseline: self.baseline.map(|b| b.parse()).transpose().map_err(|e| format!("{e}"))?,
+            change_digest: self.change_digest,
         })
     }
 }
 
 const PLAN_COLUMNS: &str = "id, env, release_id, created_by, created_at, status, summary, verdict, review, policy, \
-     policy_denied, state_lineage, state_serial, baseline_id";
+     policy_denied, state_lineage, state_serial, baseline_id, change_digest";
 const DEPLOYMENT_COLUMNS: &str =
-    "id, env, release_id, plan_id, kind, by_whom, started_at, finished_at, status, verified, error";
+    "id, env, release_id, plan_id, kind, by_whom, started_at, finished_at, status, verified, error, verification, verified_at";
 const RELEASE_COLUMNS: &str = "id, git_commit, dirty, subject, author, created_by, created_at, abandoned_by, abandoned_at, abandoned_reason";
+
+fn lock_from_row(r: &Row<'_>) -> rusqlite::Result<LockRecord> {
+    Ok(LockRecord { env: r.get(0)?, holder: r.get(1)?, token: r.get(2)?, purpose: r.get(3)?, since: r.get(4)? })
+}
 
 fn escape_like(prefix: &str) -> String {
     prefix.chars().filter(|c| c.is_ascii_hexdigit()).collect()
@@ -365,7 +398,7 @@ impl Ledger for SqliteLedger {
         let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM plans", [], |r| r.get(0)).map_err(self.err())?;
         let summary = serde_json::to_string(&p.summary).map_err(|e| self.corrupt("summary", e))?;
         tx.execute(
-            &format!("INSERT INTO plans ({PLAN_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+            &format!("INSERT INTO plans ({PLAN_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
             params![
                 p.id.to_string(),
                 p.env,
@@ -381,6 +414,7 @@ impl Ledger for SqliteLedger {
                 p.state_lineage,
                 p.state_serial.map(|s| s as i64),
                 p.baseline.as_ref().map(|b| b.to_string()),
+                p.change_digest,
                 seq
             ],
         )
@@ -493,7 +527,7 @@ impl Ledger for SqliteLedger {
         let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
             .map_err(self.err())?;
         tx.execute(
-            "UPDATE deployments SET status = ?2, finished_at = ?3, verified = ?4, error = ?5, log = ?6 WHERE id = ?1",
+            "UPDATE deployments SET status = ?2, finished_at = ?3, verified = ?4, error = ?5, log = ?6, verified_at = CASE WHEN ?4 THEN ?3 ELSE NULL END WHERE id = ?1",
             params![id, o.status.as_str(), o.at, o.verified, o.error, o.log],
         )
         .map_err(self.err())?;
@@ -525,6 +559,123 @@ impl Ledger for SqliteLedger {
             &format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE status = 'running' ORDER BY id"),
             &[],
         )
+    }
+
+    fn record_verification(&self, id: i64, verified: bool, report: &serde_json::Value, at: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE deployments SET verified = ?2, verification = ?3, verified_at = CASE WHEN ?2 THEN ?4 ELSE NULL END WHERE id = ?1",
+                params![id, verified, report.to_string(), at],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn mark_interrupted(&self, id: i64, at: &str) -> Result<()> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(self.err())?;
+        tx.execute(
+            "UPDATE deployments SET status = 'interrupted', finished_at = ?2, error = 'ferry was interrupted during apply' WHERE id = ?1 AND status = 'running'",
+            params![id, at],
+        )
+        .map_err(self.err())?;
+        tx.execute(
+            "UPDATE plans SET status = 'failed' WHERE id = (SELECT plan_id FROM deployments WHERE id = ?1) AND status = 'applying'",
+            params![id],
+        )
+        .map_err(self.err())?;
+        tx.commit().map_err(self.err())
+    }
+
+    fn acquire_lock(&self, lock: &LockRecord) -> Result<()> {
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            .map_err(self.err())?;
+        let held = tx
+            .query_row("SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1", [&lock.env], lock_from_row)
+            .optional()
+            .map_err(self.err())?;
+        if let Some(held) = held {
+            return Err(StoreError::Locked(held));
+        }
+        tx.execute(
+            "INSERT INTO locks (env, holder, token, purpose, since) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![lock.env, lock.holder, lock.token, lock.purpose, lock.since],
+        )
+        .map_err(self.err())?;
+        tx.commit().map_err(self.err())
+    }
+
+    fn release_lock(&self, env: &str, token: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM locks WHERE env = ?1 AND token = ?2", params![env, token])
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn lock(&self, env: &str) -> Result<Option<LockRecord>> {
+        self.conn
+            .query_row("SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1", [env], lock_from_row)
+            .optional()
+            .map_err(self.err())
+    }
+
+    fn force_unlock(&self, env: &str) -> Result<Option<LockRecord>> {
+        let held = self.lock(env)?;
+        self.conn.execute("DELETE FROM locks WHERE env = ?1", [env]).map_err(self.err())?;
+        Ok(held)
+    }
+
+    fn record_rehearsal(&self, r: &RehearsalRecord) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO rehearsals (env, release_id, target_id, at, ready, verdict, summary, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    r.env,
+                    r.release.to_string(),
+                    r.target.to_string(),
+                    r.at,
+                    r.ready,
+                    r.verdict.as_str(),
+                    serde_json::to_string(&r.summary).map_err(|e| self.corrupt("summary", e))?,
+                    r.detail.to_string()
+                ],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
+    fn latest_rehearsal(&self, release: &ReleaseId) -> Result<Option<RehearsalRecord>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT env, release_id, target_id, at, ready, verdict, summary, detail FROM rehearsals WHERE release_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [release.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, bool>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, String>(7)?,
+                    ))
+                },
+            )
+            .optional()
+            .map_err(self.err())?;
+        let Some((env, release, target, at, ready, verdict, summary, detail)) = row else { return Ok(None) };
+        Ok(Some(RehearsalRecord {
+            env,
+            release: release.parse().map_err(|e| self.corrupt("rehearsal release", e))?,
+            target: target.parse().map_err(|e| self.corrupt("rehearsal target", e))?,
+            at,
+            ready,
+            verdict: serde_json::from_value(serde_json::Value::String(verdict)).map_err(|e| self.corrupt("rehearsal verdict", e))?,
+            summary: serde_json::from_str(&summary).map_err(|e| self.corrupt("rehearsal summary", e))?,
+            detail: serde_json::from_str(&detail).map_err(|e| self.corrupt("rehearsal detail", e))?,
+        }))
     }
 
     fn record_event(&self, e: &Event) -> Result<()> {

@@ -40,6 +40,7 @@ fn plan(id: PlanId, env: &str, release: ReleaseId) -> PlanRecord {
         state_lineage: Some("lin".into()),
         state_serial: Some(3),
         baseline: None,
+        change_digest: Some("d".into()),
     }
 }
 
@@ -150,4 +151,43 @@ fn abandoning_is_recorded_once() {
     l.abandon_release(&rid('a'), "me", "t", "broken").unwrap();
     assert_eq!(l.release(&rid('a')).unwrap().unwrap().abandoned.unwrap().reason, "broken");
     assert!(l.abandon_release(&rid('a'), "me", "t", "again").is_err());
+}
+
+#[test]
+fn one_lock_per_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = SqliteLedger::open(dir.path()).unwrap();
+    let lock = LockRecord { env: "prod".into(), holder: "alice (pid 1)".into(), token: "t1".into(), purpose: "promote".into(), since: "t".into() };
+    l.acquire_lock(&lock).unwrap();
+    let other = LockRecord { holder: "bob".into(), token: "t2".into(), ..lock.clone() };
+    let err = l.acquire_lock(&other).unwrap_err();
+    assert!(err.to_string().contains("locked by alice (pid 1)"), "{err}");
+    l.release_lock("prod", "t2").unwrap();
+    assert!(l.lock("prod").unwrap().is_some(), "only the holder's token releases it");
+    l.release_lock("prod", "t1").unwrap();
+    l.acquire_lock(&other).unwrap();
+    assert_eq!(l.force_unlock("prod").unwrap().unwrap().holder, "bob");
+    assert!(l.lock("prod").unwrap().is_none());
+}
+
+#[test]
+fn verification_makes_known_good_and_interruption_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let l = SqliteLedger::open(dir.path()).unwrap();
+    l.record_release(&release(rid('a'))).unwrap();
+    l.record_plan(&plan(pid('1'), "dev", rid('a'))).unwrap();
+    let id = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap();
+    l.finish_deployment(id, &DeploymentOutcome { status: DeploymentStatus::Succeeded, at: "t2".into(), verified: false, error: None, log: String::new() }).unwrap();
+    assert!(!l.deployments(None).unwrap()[0].known_good());
+    l.record_verification(id, true, &serde_json::json!({"passed": true}), "t3").unwrap();
+    let d = &l.deployments(None).unwrap()[0];
+    assert!(d.known_good());
+    assert_eq!(d.verified_at.as_deref(), Some("t3"));
+
+    l.record_plan(&plan(pid('2'), "dev", rid('a'))).unwrap();
+    let id2 = l.begin_deployment(&deployment(pid('2'), rid('a'))).unwrap();
+    l.mark_interrupted(id2, "t4").unwrap();
+    assert!(l.interrupted_deployments().unwrap().is_empty());
+    assert_eq!(l.deployments(None).unwrap()[0].status, DeploymentStatus::Interrupted);
+    assert_eq!(l.plan(&pid('2')).unwrap().unwrap().status, PlanStatus::Failed);
 }

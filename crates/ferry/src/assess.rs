@@ -14,6 +14,8 @@ use std::path::Path;
 pub struct Assessment {
     pub review: Review,
     pub policy: PolicyReport,
+    /// See [`change_digest`].
+    pub change_digest: String,
 }
 
 impl Assessment {
@@ -34,11 +36,12 @@ pub fn assess(release_root: &Path, env: &str, release: Option<&str>, plan_json: 
     let comparison = outcome.comparison.as_ref().and_then(|c| serde_json::to_value(c).ok());
 
     let env_policy_dir = config.environment(env).and_then(|e| e.policy_dir.as_deref());
+    let file = std::fs::File::open(plan_json).with_context(|| format!("cannot read {}", plan_json.display()))?;
+    let input: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
+        .with_context(|| format!("cannot read {} as JSON for the policies", plan_json.display()))?;
+    let digest = change_digest(&input);
     let policy = match PolicySet::for_environment(release_root, &config.policy, Some(env), env_policy_dir) {
         Ok(set) => {
-            let file = std::fs::File::open(plan_json).with_context(|| format!("cannot read {}", plan_json.display()))?;
-            let input: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
-                .with_context(|| format!("cannot read {} as JSON for the policies", plan_json.display()))?;
             let ctx = FerryContext {
                 environment: env.to_string(),
                 release: release.map(str::to_string),
@@ -51,7 +54,7 @@ pub fn assess(release_root: &Path, env: &str, release: Option<&str>, plan_json: 
         // Fail closed: a policy set that cannot load denies the plan.
         Err(e) => PolicyReport::from_error(&e),
     };
-    Ok(Assessment { review: outcome.review, policy })
+    Ok(Assessment { review: outcome.review, policy, change_digest: digest })
 }
 
 /// (denials, warnings) in stored policy results.
@@ -59,4 +62,50 @@ pub fn policy_counts(policy: &serde_json::Value) -> (usize, usize) {
     let results = policy["results"].as_array().map(Vec::as_slice).unwrap_or_default();
     let count = |level: &str| results.iter().filter(|r| r["level"] == level).count();
     (count("deny"), count("warn"))
+}
+
+/// A digest of what a plan would change — each resource change's address, actions and
+/// before/after values, sorted by address — leaving out everything that differs between two
+/// plans of the same thing (timestamps, variable echo, prior state metadata).
+pub fn change_digest(plan: &serde_json::Value) -> String {
+    use sha2::{Digest, Sha256};
+    let mut changes: Vec<serde_json::Value> = plan["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|rc| {
+            serde_json::json!([
+                rc["address"], rc["deposed"], rc["change"]["actions"], rc["change"]["before"], rc["change"]["after"],
+                rc["change"]["after_unknown"], rc["change"]["replace_paths"]
+            ])
+        })
+        .collect();
+    changes.sort_by_key(|c| c.to_string());
+    let mut hasher = Sha256::new();
+    for c in &changes {
+        hasher.update(c.to_string().as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::change_digest;
+    use serde_json::json;
+
+    #[test]
+    fn digest_ignores_order_and_metadata_but_not_values() {
+        let a = json!({"timestamp": "1", "resource_changes": [
+            {"address": "x", "change": {"actions": ["create"], "after": {"n": 1}}},
+            {"address": "y", "change": {"actions": ["delete"], "before": {"n": 2}}}]});
+        let b = json!({"timestamp": "2", "resource_changes": [
+            {"address": "y", "change": {"actions": ["delete"], "before": {"n": 2}}},
+            {"address": "x", "change": {"actions": ["create"], "after": {"n": 1}}}]});
+        let c = json!({"resource_changes": [
+            {"address": "y", "change": {"actions": ["delete"], "before": {"n": 2}}},
+            {"address": "x", "change": {"actions": ["create"], "after": {"n": 3}}}]});
+        assert_eq!(change_digest(&a), change_digest(&b));
+        assert_ne!(change_digest(&a), change_digest(&c));
+    }
 }

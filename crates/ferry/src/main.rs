@@ -10,6 +10,8 @@ mod output;
 mod session;
 mod workflow;
 mod assess;
+mod gates;
+mod verify;
 
 use clap::Parser;
 use std::process::ExitCode;

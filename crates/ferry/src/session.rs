@@ -9,7 +9,7 @@ use ferry_core::promotion::{entry_gates, EntryFacts, UnmetGate};
 use ferry_core::{EnvironmentConfig, PlanId, ReleaseId};
 use ferry_engine::{Engine, Progress, RunOptions};
 use ferry_release::ReleaseStore;
-use ferry_store::{DeploymentRecord, Event, Ledger, PlanRecord, ReleaseRecord, SqliteLedger};
+use ferry_store::{DeploymentRecord, Event, Ledger, LockRecord, PlanRecord, ReleaseRecord, SqliteLedger};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -29,23 +29,54 @@ impl Session {
         Ok(session)
     }
 
-    /// A ferry that died mid-apply leaves a `running` deployment; say so on every command until
-    /// someone looks, because the environment's state is then unknown.
+    /// A ferry that died mid-apply leaves a `running` deployment and its lock. When the lock's
+    /// process is gone (or there is no lock), the deployment is recorded as interrupted — never as
+    /// a success — the lock is cleared, and the person is told how to continue.
     fn warn_interrupted(&self) -> Result<()> {
         for d in self.ledger.interrupted_deployments()? {
+            let lock = self.ledger.lock(&d.env)?;
+            if lock.as_ref().is_some_and(|l| lock_alive(&l.token)) {
+                continue;
+            }
+            self.ledger.mark_interrupted(d.id, &now())?;
+            if lock.is_some() {
+                self.ledger.force_unlock(&d.env)?;
+            }
+            self.event(Some(&d.env), "deployment.interrupted", Some(&d.release), Some(&d.plan), format!("deployment #{} was interrupted (ferry died during apply)", d.id))?;
             eprintln!(
-                "warning: deployment #{} of release {} to '{}' (plan {}) started {} by {} never finished: ferry was interrupted during apply. \
-                 Run `ferry plan --env {}` to see what the state is now and plan again.",
+                "warning: deployment #{} of release {} to '{}' (plan {}), started {} by {}, was interrupted: ferry died during apply. \
+                 It is recorded as interrupted, its plan can no longer be used, and the state of '{}' may be partly changed. \
+                 To continue: `ferry plan --env {}` shows what the state is now, then promote again.",
                 d.id,
                 d.release.short(),
                 d.env,
                 d.plan.short(),
                 d.started_at,
                 d.by,
+                d.env,
                 d.env
             );
         }
         Ok(())
+    }
+
+    /// Takes `env`'s lock for this process; released when the guard drops.
+    pub fn lock(&self, env: &str, purpose: &str) -> Result<LockGuard<'_>> {
+        let token = format!("{}:{}:{}", hostname(), std::process::id(), now());
+        let holder = format!("{} (pid {} on {})", self.actor().unwrap_or_else(|_| "unknown".into()), std::process::id(), hostname());
+        let record = LockRecord { env: env.to_string(), holder, token: token.clone(), purpose: purpose.to_string(), since: now() };
+        match self.ledger.acquire_lock(&record) {
+            Ok(()) => Ok(LockGuard { session: self, env: env.to_string(), token }),
+            Err(ferry_store::StoreError::Locked(held)) => {
+                let gone = if lock_alive(&held.token) { "" } else { " (its process is gone: the lock is stale)" };
+                Err(Blocked(format!(
+                    "'{env}' is locked by {} since {} for {}{gone}; one promotion at a time. If it died: `ferry unlock --env {env} --reason ...`",
+                    held.holder, held.since, held.purpose
+                ))
+                .into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub fn env(&self, name: &str) -> Result<&EnvironmentConfig> {
@@ -106,9 +137,14 @@ impl Session {
 
     pub fn entry_gates(&self, env: &EnvironmentConfig, release: &ReleaseRecord) -> Result<Vec<UnmetGate>> {
         let first = self.project.config.first_environment().map_or(env.name(), |e| e.name());
-        let upstream_known_good = match env.from_env() {
-            Some(up) => self.known_good_in(up, &release.id)?,
-            None => true,
+        let upstream_deploy = match env.from_env() {
+            Some(up) => self.ledger.deployments(Some(up))?.into_iter().find(|d| d.known_good() && d.release == release.id),
+            None => None,
+        };
+        let upstream_known_good = env.from_env().is_none() || upstream_deploy.is_some();
+        let soaking = match &upstream_deploy {
+            Some(d) => crate::gates::soaking(env, d.verified_at.as_deref().or(d.finished_at.as_deref()), crate::gates::now_ts()?)?,
+            None => None,
         };
         Ok(entry_gates(&EntryFacts {
             env: env.name(),
@@ -117,6 +153,7 @@ impl Session {
             dirty: release.dirty,
             abandoned: release.abandoned.as_ref().map(|a| a.reason.as_str()),
             upstream_known_good,
+            soaking,
         }))
     }
 
@@ -184,8 +221,8 @@ impl Session {
     }
 
     /// A fresh work directory for `env`, holding the unpacked (and hash-verified) release.
-    pub fn unpack_workdir(&self, env: &str, release: &ReleaseId) -> Result<PathBuf> {
-        let work = self.project.data_dir.join("work").join(env);
+    pub fn unpack_workdir(&self, name: &str, release: &ReleaseId) -> Result<PathBuf> {
+        let work = self.project.data_dir.join("work").join(name);
         if work.exists() {
             std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
         }
@@ -193,6 +230,38 @@ impl Session {
         self.releases.unpack(release, &work)?;
         Ok(work)
     }
+}
+
+pub struct LockGuard<'a> {
+    session: &'a Session,
+    env: String,
+    token: String,
+}
+
+impl Drop for LockGuard<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.session.ledger.release_lock(&self.env, &self.token) {
+            eprintln!("warning: could not release the lock of '{}': {e}", self.env);
+        }
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".to_string())
+}
+
+/// Whether the process that took a lock still runs. Only knowable on the same host; a lock from
+/// another host counts as alive.
+fn lock_alive(token: &str) -> bool {
+    let mut parts = token.splitn(3, ':');
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else { return true };
+    if host != hostname() {
+        return true;
+    }
+    Path::new("/proc").join(pid).exists()
 }
 
 /// A [`Blocked`] error listing unmet gates.

@@ -1,15 +1,16 @@
-//! The two steps every promotion is made of, shared by `plan`, `apply`, `promote` and `rollback`:
-//! plan a release for an environment (engine plan + review + policy, stored in the ledger), and
-//! apply exactly one stored plan after re-checking every gate and every hash.
+//! The steps every promotion is made of, shared by `plan`, `apply`, `promote`, `rollback` and
+//! `rehearse`: plan a release for an environment (engine plan + review + policy, stored in the
+//! ledger), apply exactly one stored plan after re-checking every gate and every hash, and verify.
 
 use crate::assess;
 use crate::session::{blocked, now, sha256_file, Session};
 use anyhow::{anyhow, bail, Context as _, Result};
 use ferry_core::promotion::{apply_gates, ApplyFacts};
-use ferry_core::{PlanId, Review};
-use ferry_engine::StateBackend;
+use ferry_core::{EnvironmentConfig, PlanId, Review};
+use ferry_engine::{Engine, RunOptions, StateBackend};
 use ferry_store::{
-    DeploymentOutcome, DeploymentRecord, DeploymentStatus, Ledger, NewDeployment, PlanRecord, PlanStatus, ReleaseRecord,
+    ApprovalRecord, DeploymentOutcome, DeploymentRecord, DeploymentStatus, Ledger, NewDeployment, PlanRecord, PlanStatus,
+    ReleaseRecord,
 };
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ pub struct Planned {
     pub review: Review,
 }
 
-fn backend(session: &Session, env: &ferry_core::EnvironmentConfig) -> StateBackend {
+fn backend(session: &Session, env: &EnvironmentConfig) -> StateBackend {
     if env.backend_config.is_empty() {
         StateBackend::Local { path: session.state_path(env.name()) }
     } else {
@@ -27,11 +28,22 @@ fn backend(session: &Session, env: &ferry_core::EnvironmentConfig) -> StateBacke
     }
 }
 
-/// Unpacks the release, initialises the engine in it and returns (root module dir, var files).
-fn prepare(session: &Session, env: &ferry_core::EnvironmentConfig, release: &ReleaseRecord, apply: bool) -> Result<(PathBuf, Vec<PathBuf>, ferry_engine::Engine, ferry_engine::RunOptions)> {
+/// An unpacked, initialised release ready for the engine.
+pub struct Prepared {
+    /// The unpacked release (project root inside the bundle).
+    pub release_root: PathBuf,
+    pub module_dir: PathBuf,
+    pub var_files: Vec<PathBuf>,
+    pub engine: Engine,
+    pub opts: RunOptions,
+}
+
+/// Unpacks the release into work dir `work_name` and initialises the engine there.
+pub fn prepare(session: &Session, env: &EnvironmentConfig, release: &ReleaseRecord, work_name: &str, apply: bool) -> Result<Prepared> {
     let engine = session.engine()?;
-    let opts = session.run_options(env.name(), apply)?;
-    let work = session.unpack_workdir(env.name(), &release.id)?;
+    let mut opts = session.run_options(env.name(), apply)?;
+    opts.env.push(("FERRY_RELEASE".to_string(), release.id.to_string()));
+    let work = session.unpack_workdir(work_name, &release.id)?;
     let module_dir = work.join(&session.project.config.project.root);
     if !module_dir.is_dir() {
         bail!(
@@ -49,11 +61,34 @@ fn prepare(session: &Session, env: &ferry_core::EnvironmentConfig, release: &Rel
         var_files.push(path);
     }
     engine.init(&module_dir, &backend(session, env), &opts)?;
-    Ok((module_dir, var_files, engine, opts))
+    Ok(Prepared { release_root: work, module_dir, var_files, engine, opts })
+}
+
+/// An engine plan of `release` for `env` in work dir `work_name`, reviewed (against `baseline`
+/// when given) and evaluated by policy, without touching the ledger.
+pub struct Evaluated {
+    pub plan_file: PathBuf,
+    pub plan_json: PathBuf,
+    pub assessment: assess::Assessment,
+    pub identity: Option<ferry_engine::StateIdentity>,
+}
+
+pub fn evaluate(session: &Session, env: &EnvironmentConfig, release: &ReleaseRecord, work_name: &str, baseline: Option<&Path>) -> Result<Evaluated> {
+    let prepared = prepare(session, env, release, work_name, false)?;
+    let identity = prepared.engine.state_identity(&prepared.module_dir, &prepared.opts)?;
+    let plan_file = prepared.module_dir.join("ferry.tfplan");
+    prepared.engine.plan(&prepared.module_dir, &prepared.var_files, &plan_file, &prepared.opts)?;
+    let json = prepared.engine.show_json(&prepared.module_dir, &plan_file, &prepared.opts)?;
+    let plan_json = prepared.module_dir.join("ferry-plan.json");
+    write_private(&plan_json, &json)?;
+    let release_text = release.id.to_string();
+    let assessment = assess::assess(&prepared.release_root, env.name(), Some(&release_text), &plan_json, baseline)?;
+    Ok(Evaluated { plan_file, plan_json, assessment, identity })
 }
 
 /// Plans `release` for `env`: checks the entry gates, runs the engine, reviews against the
-/// upstream plan of the same release, evaluates policy, and stores everything.
+/// upstream plan of the same release, evaluates policy, stores everything, and carries approvals
+/// over from the previous pending plan only when the change set is identical.
 pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> Result<Planned> {
     let env = session.env(env_name)?;
     let gates = session.entry_gates(env, release)?;
@@ -61,28 +96,21 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
         return Err(blocked(&format!("release {} may not enter '{env_name}':", release.id.short()), &gates));
     }
     eprintln!("planning release {} for '{env_name}'", release.id.short());
-    let (module_dir, var_files, engine, opts) = prepare(session, env, release, false)?;
-    let identity = engine.state_identity(&module_dir, &opts)?;
-    let tmp_plan = module_dir.join("ferry.tfplan");
-    engine.plan(&module_dir, &var_files, &tmp_plan, &opts)?;
-    let json = engine.show_json(&module_dir, &tmp_plan, &opts)?;
-
-    let plan_id = PlanId::from_hex(&sha256_file(&tmp_plan)?)?;
-    let dir = session.plan_dir(&plan_id);
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    write_private(&dir.join("plan.json"), &json)?;
-    std::fs::copy(&tmp_plan, dir.join("plan.tfplan")).with_context(|| format!("cannot store the plan file in {}", dir.display()))?;
-
     let baseline = match env.from_env() {
         Some(up) => session.ledger.latest_plan_for(up, &release.id)?,
         None => None,
     };
     let baseline_json = baseline.as_ref().map(|b| session.plan_dir(&b.id).join("plan.json"));
-    let release_root = module_dir.ancestors().nth(rel_depth(&session.project.config.project.root)).unwrap_or(&module_dir).to_path_buf();
-    let release_text = release.id.to_string();
-    let assessed = assess::assess(&release_root, env_name, Some(&release_text), &dir.join("plan.json"), baseline_json.as_deref())?;
-    let policy_denials = assessed.policy.denies().count();
+    let ev = evaluate(session, env, release, env_name, baseline_json.as_deref())?;
 
+    let plan_id = PlanId::from_hex(&sha256_file(&ev.plan_file)?)?;
+    let dir = session.plan_dir(&plan_id);
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::rename(&ev.plan_json, dir.join("plan.json")).with_context(|| format!("cannot store the plan JSON in {}", dir.display()))?;
+    std::fs::copy(&ev.plan_file, dir.join("plan.tfplan")).with_context(|| format!("cannot store the plan file in {}", dir.display()))?;
+
+    let previous = session.ledger.pending_plan(env_name)?;
+    let review = ev.assessment.review.clone();
     let record = PlanRecord {
         id: plan_id.clone(),
         env: env_name.to_string(),
@@ -90,14 +118,15 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
         created_by: session.actor()?,
         created_at: now(),
         status: PlanStatus::Pending,
-        summary: assessed.review.summary,
-        verdict: assessed.review.verdict,
-        review: serde_json::to_value(&assessed.review)?,
-        policy: assessed.policy_json(),
-        policy_denied: policy_denials > 0,
-        state_lineage: identity.as_ref().map(|i| i.lineage.clone()),
-        state_serial: identity.as_ref().map(|i| i.serial),
+        summary: review.summary,
+        verdict: review.verdict,
+        review: serde_json::to_value(&review)?,
+        policy: ev.assessment.policy_json(),
+        policy_denied: ev.assessment.policy.denies().next().is_some(),
+        state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
+        state_serial: ev.identity.as_ref().map(|i| i.serial),
         baseline: baseline.map(|b| b.id),
+        change_digest: Some(ev.assessment.change_digest.clone()),
     };
     session.ledger.record_plan(&record)?;
     let s = &record.summary;
@@ -111,15 +140,40 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
             s.create, s.update, s.replace, s.delete, record.verdict
         ),
     )?;
-    Ok(Planned { record, review: assessed.review })
+    if let Some(prev) = previous {
+        carry_or_void_approvals(session, &prev, &record)?;
+    }
+    Ok(Planned { record, review })
 }
 
-/// How many directories deep the root module sits in the release (`infra` → 1).
-fn rel_depth(root: &str) -> usize {
-    Path::new(root).components().filter(|c| matches!(c, std::path::Component::Normal(_))).count()
+/// Approvals name one plan. A re-plan keeps them only when it is the same release and its
+/// normalized change set is identical (nothing a reviewer saw has changed); the ledger says which.
+fn carry_or_void_approvals(session: &Session, prev: &PlanRecord, new: &PlanRecord) -> Result<()> {
+    let approvals: Vec<ApprovalRecord> = session.ledger.approvals(&prev.id)?.into_iter().filter(|a| a.decision == "approve").collect();
+    if approvals.is_empty() {
+        return Ok(());
+    }
+    let identical = prev.release == new.release && prev.change_digest.is_some() && prev.change_digest == new.change_digest;
+    if identical {
+        for a in &approvals {
+            session.ledger.record_approval(&ApprovalRecord {
+                plan: new.id.clone(),
+                source: format!("carried over from plan {} (identical change set)", prev.id.short()),
+                ..a.clone()
+            })?;
+        }
+        let msg = format!("{} approval(s) carried over from plan {}: the change set is identical", approvals.len(), prev.id.short());
+        eprintln!("{msg}");
+        session.event(Some(&new.env), "approvals.carried", Some(&new.release), Some(&new.id), msg)?;
+    } else {
+        let msg = format!("{} approval(s) of plan {} voided: the new plan changes something else", approvals.len(), prev.id.short());
+        eprintln!("{msg}");
+        session.event(Some(&new.env), "approvals.voided", Some(&new.release), Some(&new.id), msg)?;
+    }
+    Ok(())
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let tmp = path.with_extension("tmp");
     let mut opts = std::fs::OpenOptions::new();
@@ -136,8 +190,10 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Why `plan` may not be applied now, as a [`Blocked`] error, or `Ok` when every gate is met.
-pub fn check_apply_gates(session: &Session, plan: &PlanRecord) -> Result<()> {
+/// Why `plan` may not be applied now, as a [`crate::exit::Blocked`] error, or `Ok` when every
+/// gate is met. `auto_rollback` skips the approval count (ferry acts by itself on a failed
+/// verification) but never a review block or a policy deny.
+pub fn check_apply_gates(session: &Session, plan: &PlanRecord, auto_rollback: bool) -> Result<()> {
     let env = session.env(&plan.env)?;
     let release = session
         .ledger
@@ -147,14 +203,17 @@ pub fn check_apply_gates(session: &Session, plan: &PlanRecord) -> Result<()> {
     let approvals = session.ledger.approvals(&plan.id)?;
     let approvers: Vec<&str> = approvals.iter().filter(|a| a.decision == "approve").map(|a| a.by.as_str()).collect();
     let (denials, warnings) = assess::policy_counts(&plan.policy);
+    let now = crate::gates::now_ts()?;
     gates.extend(apply_gates(&ApplyFacts {
         env: env.name(),
         verdict: plan.verdict,
         policy_denials: denials,
         policy_warnings: warnings,
-        approvals_needed: env.approvals,
+        approvals_needed: if auto_rollback { 0 } else { env.approvals },
         approvers,
         warnings_acknowledged: approvals.iter().any(|a| a.decision == "approve" && a.acknowledged_warnings),
+        frozen: crate::gates::frozen(env, now)?,
+        too_old: crate::gates::too_old(env, &plan.created_at, now)?,
     }));
     if gates.is_empty() {
         Ok(())
@@ -164,7 +223,7 @@ pub fn check_apply_gates(session: &Session, plan: &PlanRecord) -> Result<()> {
 }
 
 /// Applies exactly `plan`: re-verifies the release and plan hashes, re-checks gates and the
-/// state it was made against, and records the deployment's real outcome.
+/// state it was made against, records the deployment's real outcome, then verifies it.
 pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<DeploymentRecord> {
     if plan.status != PlanStatus::Pending {
         bail!(
@@ -174,7 +233,7 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
             plan.env
         );
     }
-    check_apply_gates(session, plan)?;
+    check_apply_gates(session, plan, kind == "auto-rollback")?;
     let env = session.env(&plan.env)?;
     let release = session
         .ledger
@@ -191,23 +250,25 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
             plan.env
         );
     }
-    let (module_dir, _var_files, engine, opts) = prepare(session, env, &release, true)?;
-    let identity = engine.state_identity(&module_dir, &opts)?;
+    let p = prepare(session, env, &release, &plan.env, true)?;
+    // Terraform itself does not notice a plan made against an empty state being applied twice,
+    // so ferry compares the state identity the plan was made against, before the engine runs.
+    let identity = p.engine.state_identity(&p.module_dir, &p.opts)?;
     let planned = (plan.state_lineage.clone(), plan.state_serial);
     let current = (identity.as_ref().map(|i| i.lineage.clone()), identity.as_ref().map(|i| i.serial));
     if planned != current {
         session.ledger.set_plan_status(&plan.id, PlanStatus::Superseded)?;
         bail!(
-            "the state of '{}' changed since plan {} was made (serial {:?} then, {:?} now); the plan is stale. Run `ferry plan --env {}` again",
+            "the state of '{}' changed since plan {} was made (serial {} then, {} now); the plan is stale. Run `ferry plan --env {}` again",
             plan.env,
             plan.id.short(),
-            planned.1,
-            current.1,
+            planned.1.map_or("none".to_string(), |s| s.to_string()),
+            current.1.map_or("none".to_string(), |s| s.to_string()),
             plan.env
         );
     }
-    let local_plan = module_dir.join("ferry.tfplan");
-    std::fs::copy(&stored_plan, &local_plan).with_context(|| format!("cannot copy the plan into {}", module_dir.display()))?;
+    let local_plan = p.module_dir.join("ferry.tfplan");
+    std::fs::copy(&stored_plan, &local_plan).with_context(|| format!("cannot copy the plan into {}", p.module_dir.display()))?;
 
     let by = session.actor()?;
     let deployment_id = session.ledger.begin_deployment(&NewDeployment {
@@ -219,9 +280,9 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
         kind: kind.to_string(),
     })?;
     eprintln!("applying plan {} (release {}) to '{}'", plan.id.short(), release.id.short(), plan.env);
-    let result = engine.apply(&module_dir, &local_plan, &opts);
+    let result = p.engine.apply(&p.module_dir, &local_plan, &p.opts);
     let outcome = match &result {
-        Ok(log) => DeploymentOutcome { status: DeploymentStatus::Succeeded, at: now(), verified: true, error: None, log: tail(&log.output) },
+        Ok(log) => DeploymentOutcome { status: DeploymentStatus::Succeeded, at: now(), verified: false, error: None, log: tail(&log.output) },
         Err(e) => DeploymentOutcome {
             status: DeploymentStatus::Failed,
             at: now(),
@@ -238,20 +299,22 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
         Some(&plan.id),
         match &outcome.error {
             None => format!("deployed release {} ({kind})", release.id.short()),
-            Some(e) => format!("apply failed: {}", first_line(e)),
+            Some(e) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
         },
     )?;
     result.with_context(|| format!("apply of plan {} to '{}' failed; recorded as failed in the ledger", plan.id.short(), plan.env))?;
-    session
-        .ledger
-        .deployments(Some(&plan.env))?
-        .into_iter()
-        .find(|d| d.id == deployment_id)
-        .ok_or_else(|| anyhow!("deployment #{deployment_id} vanished from the ledger"))
+
+    crate::verify::verify_deployment(session, env, &release, deployment_id, &p)?;
+    find_deployment(session, &plan.env, deployment_id)
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or("")
+pub fn find_deployment(session: &Session, env: &str, id: i64) -> Result<DeploymentRecord> {
+    session
+        .ledger
+        .deployments(Some(env))?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| anyhow!("deployment #{id} vanished from the ledger"))
 }
 
 /// The last 200 lines of engine output: enough to diagnose, small enough for a ledger row.

@@ -12,6 +12,7 @@ pub fn run(dir: Option<&Path>, format: Format, args: ApplyArgs) -> Result<()> {
     let session = Session::open(dir)?;
     session.env(&args.env)?;
     let plan = session.resolve_plan(&args.env, args.plan.as_deref())?;
+    let _lock = session.lock(&args.env, "apply")?;
     let deployment = apply_plan(&session, &plan, "deploy")?;
     print_deployment(format, &deployment)
 }

@@ -29,6 +29,7 @@ pub fn approve(dir: Option<&Path>, format: Format, args: ApproveArgs) -> Result<
         bail!("plan {} is {}, not pending; only a pending plan can be approved", plan.id.short(), plan.status.as_str());
     }
     let who = session.actor()?;
+    check_approver(&session, env, &plan, &who)?;
     let existing = session.ledger.approvals(&plan.id)?;
     if existing.iter().any(|a| a.by == who && a.decision == "approve") {
         bail!("{who} already approved plan {}; a second approval must come from someone else", plan.id.short());
@@ -70,6 +71,51 @@ pub fn approve(dir: Option<&Path>, format: Format, args: ApproveArgs) -> Result<
         return print_json(&serde_json::json!({"approval": record, "approvals": have, "needed": env.approvals}));
     }
     println!("{who} approved plan {} for '{}' ({have} of {} needed)", plan.id.short(), args.env, env.approvals);
+    if let Some(r) = session.ledger.latest_rehearsal(&plan.release)? {
+        println!("{}", crate::commands::rehearse::readiness_line(&r));
+    }
+    Ok(())
+}
+
+/// Separation of duties: only listed approvers (identities or `group:NAME`), and — by default
+/// wherever approvals are required — never the release's author or the person who ran the plan.
+fn check_approver(session: &Session, env: &ferry_core::EnvironmentConfig, plan: &ferry_store::PlanRecord, who: &str) -> Result<()> {
+    if !env.approvers.is_empty() {
+        let groups = &session.project.config.groups;
+        let allowed = env.approvers.iter().any(|a| match a.strip_prefix("group:") {
+            Some(g) => groups.get(g).is_some_and(|members| members.iter().any(|m| m == who)),
+            None => a == who,
+        });
+        if !allowed {
+            return Err(Blocked(format!(
+                "{who} may not approve plans for '{}': approvers are {}",
+                env.name(),
+                env.approvers.join(", ")
+            ))
+            .into());
+        }
+    }
+    if env.forbid_self_approval.unwrap_or(env.approvals > 0) {
+        let release = session.ledger.release(&plan.release)?;
+        let mut roles = Vec::new();
+        if release.as_ref().is_some_and(|r| r.author == who) {
+            roles.push("authored the release's commit");
+        }
+        if release.as_ref().is_some_and(|r| r.created_by == who) {
+            roles.push("cut the release");
+        }
+        if plan.created_by == who {
+            roles.push("ran the plan");
+        }
+        if !roles.is_empty() {
+            return Err(Blocked(format!(
+                "{who} {} and so may not approve it (forbid_self_approval): someone else must approve plan {}",
+                roles.join(" and "),
+                plan.id.short()
+            ))
+            .into());
+        }
+    }
     Ok(())
 }
 

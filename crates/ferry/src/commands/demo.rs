@@ -130,6 +130,8 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
     d.say("prod: planned and reviewed against the staging plan, then it waits for a person");
     d.ferry(dev, &["promote", "--to", "prod"], 3)?;
+    d.say("The person who cut the release and ran the plan may not approve it");
+    d.ferry(dev, &["approve", "--env", "prod"], 3)?;
     d.ferry("lead@example.com", &["approve", "--env", "prod"], 0)?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
     d.ferry(dev, &["apply", "--env", "prod"], 1)?;
@@ -144,6 +146,30 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "prod"], 3)?;
     d.ferry("lead@example.com", &["approve", "--env", "prod", "--acknowledge-warnings"], 0)?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
+
+    d.say("v3 would replace the database: the review blocks it and the policies deny it");
+    d.edit("infra/variables.tf", "\"14.9\"", "\"15.4\"")?;
+    d.git(&["commit", "-q", "-am", "v3: postgres 15"])?;
+    let v3 = release_id(&d.ferry(dev, &["release", "create"], 0)?)?;
+    d.ferry(dev, &["promote", "--to", "dev"], 3)?;
+    d.ferry(dev, &["release", "abandon", &v3, "--reason", "replaces the database; needs a migration plan"], 0)?;
+    d.git(&["revert", "--no-edit", "HEAD"])?;
+
+    d.say("dev gets a smoke check and auto_rollback; v4 (web 1.2.0) fails it and dev rolls back by itself");
+    d.edit(
+        "ferry.toml",
+        "auto_apply = true",
+        "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_web_app_version\\\" != 1.2.0 || { echo 'web 1.2.0: /health answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"",
+    )?;
+    d.edit("infra/variables.tf", "\"1.1.0\"", "\"1.2.0\"")?;
+    d.git(&["commit", "-q", "-am", "v4: web app 1.2.0, smoke check on dev"])?;
+    d.ferry(dev, &["release", "create"], 0)?;
+    d.ferry(dev, &["promote", "--to", "dev"], 1)?;
+    d.ferry(dev, &["status", "--env", "dev"], 0)?;
+
+    d.say("A change freeze on prod: nothing is applied there while it holds");
+    d.edit("ferry.toml", "approvals = 1", "approvals = 1\n\n[[environment.freeze]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nreason = \"demo change freeze\"")?;
+    d.ferry(dev, &["rollback", "--env", "prod"], 3)?;
 
     d.say("Where everything is now");
     d.ferry(dev, &["status"], 0)?;

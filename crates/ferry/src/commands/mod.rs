@@ -9,14 +9,16 @@ mod init;
 mod plan;
 mod policy;
 mod promote;
+mod rehearse;
 mod release;
 mod report;
 mod review;
 pub mod shared;
 mod status;
+mod unlock;
 
 use crate::cli::{Cli, Command};
-use anyhow::{bail, Result};
+use anyhow::Result;
 
 pub fn run(cli: Cli) -> Result<()> {
     let dir = cli.dir.as_deref();
@@ -35,8 +37,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Audit(args) => audit::run(dir, format, args),
         Command::Policy(cmd) => policy::run(dir, format, cmd),
         Command::Demo(args) => demo::run(format, args),
-        Command::Rollback(_) | Command::Rehearse(_) | Command::Unlock(_) => {
-            bail!("this command arrives with the gates work (issue 5) and is not available yet")
-        }
+        Command::Rollback(args) => promote::rollback(dir, format, args),
+        Command::Rehearse(args) => rehearse::run(dir, format, args),
+        Command::Unlock(args) => unlock::run(dir, format, args),
     }
 }

@@ -5,6 +5,7 @@ use crate::output::{print_json, Format};
 use crate::session::Session;
 use crate::workflow::{plan_env, Planned};
 use anyhow::Result;
+use ferry_store::Ledger;
 use std::path::Path;
 
 pub fn run(dir: Option<&Path>, format: Format, args: PlanArgs) -> Result<()> {
@@ -14,6 +15,7 @@ pub fn run(dir: Option<&Path>, format: Format, args: PlanArgs) -> Result<()> {
         Some(id) => session.resolve_release(id)?,
         None => session.newest_eligible(env)?,
     };
+    let _lock = session.lock(&args.env, "plan")?;
     let planned = plan_env(&session, &args.env, &release)?;
     print_planned(&session, format, &planned)
 }
@@ -41,6 +43,13 @@ pub fn print_planned(session: &Session, format: Format, planned: &Planned) -> Re
         }
     }
     crate::commands::report::print_review(&planned.review, format)?;
+    if let Some(up) = session.env(&p.env)?.from_env() {
+        match session.ledger.latest_rehearsal(&p.release)? {
+            Some(r) => println!("{}", crate::commands::rehearse::readiness_line(&r)),
+            None if session.env(up)?.rehearse_rollback => println!("rollback readiness: not rehearsed in '{up}' for this release"),
+            None => {}
+        }
+    }
     crate::commands::report::print_policy(&p.policy);
     Ok(())
 }

@@ -24,7 +24,7 @@ pub fn status(dir: Option<&Path>, format: Format, args: EnvFilter) -> Result<()>
         let pending_json = match &pending {
             Some(p) => {
                 let approvals: Vec<String> = session.ledger.approvals(&p.id)?.into_iter().filter(|a| a.decision == "approve").map(|a| a.by).collect();
-                let unmet = match check_apply_gates(&session, p) {
+                let unmet = match check_apply_gates(&session, p, false) {
                     Ok(()) => vec![],
                     Err(e) => e.to_string().lines().skip(1).map(|l| l.trim_start_matches(['-', ' ']).to_string()).collect(),
                 };
