@@ -207,7 +207,7 @@ fn values(res: &Res, env: &str, generation: u32, known_ids: bool) -> String {
     o.push_str(&id);
     match res.kind {
         Kind::Instance(n) => {
-            let itype = if env == "prod" && changed && res.r % 50 == 0 {
+            let itype = if env == "prod" && changed && res.r.is_multiple_of(50) {
                 "m5.xlarge"
             } else if env == "prod" {
                 "m5.large"
@@ -506,7 +506,7 @@ fn run() -> Result<(), String> {
             state_entry(o, r, env, false)
         }
     })?;
-    write!(w, "\"configuration\":{CONFIGURATION},\"timestamp\":\"2026-01-01T00:00:00Z\",\"complete\":true}}\n").map_err(io)?;
+    writeln!(w, "\"configuration\":{CONFIGURATION},\"timestamp\":\"2026-01-01T00:00:00Z\",\"complete\":true}}").map_err(io)?;
     w.flush().map_err(io)?;
     eprintln!("gen_plan: {n} resource changes ({services} services), env {env}");
     Ok(())

@@ -14,8 +14,8 @@ use ferry_plan::{render_human, render_json, render_markdown, review_files, Revie
 use std::path::{Path, PathBuf};
 
 pub fn run(dir: Option<&Path>, format: Format, args: ReviewArgs) -> Result<()> {
-    if args.env.is_some() {
-        bail!("ferry review --env is wired by the foundation work");
+    if let Some(env) = &args.env {
+        return crate::commands::report::review_env(dir, format, env);
     }
     let Some(plan) = args.plan else {
         bail!("nothing to review: pass a plan JSON file (`ferry review PLAN.json`) or `--env ENV`");
