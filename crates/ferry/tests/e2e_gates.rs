@@ -119,7 +119,7 @@ fn failed_verification_rolls_back_automatically() {
     p.edit(
         "ferry.toml",
         "auto_apply = true",
-        "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_web_app_version\\\" != 1.1.0 || { echo 'version 1.1.0 answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"\n",
+        "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_WEB_APP_VERSION\\\" != 1.1.0 || { echo 'version 1.1.0 answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"\n",
     );
     p.commit("dev verifies the web tier");
     let v1 = p.release();

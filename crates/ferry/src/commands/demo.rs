@@ -159,7 +159,7 @@ fn run_story(d: &Demo) -> Result<()> {
     d.edit(
         "ferry.toml",
         "auto_apply = true",
-        "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_web_app_version\\\" != 1.2.0 || { echo 'web 1.2.0: /health answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"",
+        "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_WEB_APP_VERSION\\\" != 1.2.0 || { echo 'web 1.2.0: /health answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"",
     )?;
     d.edit("infra/variables.tf", "\"1.1.0\"", "\"1.2.0\"")?;
     d.git(&["commit", "-q", "-am", "v4: web app 1.2.0, smoke check on dev"])?;
