@@ -95,6 +95,8 @@ pub fn frozen(env: &EnvironmentConfig, now: Timestamp) -> Result<Option<String>>
         let from = time_of_day(string(w, "from", &ctx)?.unwrap_or("00:00"), &ctx)?;
         let to = time_of_day(string(w, "to", &ctx)?.unwrap_or("24:00"), &ctx)?;
         let in_hours = local.time() >= from && local.time() < to;
+        let hours = |t: civil::Time| if t == civil::Time::MAX { "24:00".to_string() } else { format!("{:02}:{:02}", t.hour(), t.minute()) };
+        let (from_s, to_s) = (hours(from), hours(to));
         let days = strings(w, "days", &ctx)?;
         let dates = strings(w, "dates", &ctx)?;
         let start = string(w, "start", &ctx)?;
@@ -105,7 +107,7 @@ pub fn frozen(env: &EnvironmentConfig, now: Timestamp) -> Result<Option<String>>
         for d in &days {
             let wd = weekday(d).ok_or_else(|| anyhow!("{ctx}: '{d}' is not a weekday (mon … sun)"))?;
             if local.weekday() == wd && in_hours {
-                return Ok(Some(format!("{reason} ({d} {from}–{to} {tz_name})")));
+                return Ok(Some(format!("{reason} ({d} {from_s}–{to_s} {tz_name})")));
             }
         }
         for d in &dates {
@@ -145,7 +147,10 @@ mod tests {
     fn weekly_window_in_its_time_zone() {
         let e = env("[[environment.freeze]]\ndays = [\"fri\"]\nfrom = \"16:00\"\ntimezone = \"Europe/Berlin\"\nreason = \"no Friday deploys\"\n");
         // 2026-11-27 is a Friday; 15:30 UTC is 16:30 in Berlin.
-        assert!(frozen(&e, at("2026-11-27T15:30:00Z")).unwrap_or_default().is_some_and(|r| r.contains("no Friday")));
+        assert_eq!(
+            frozen(&e, at("2026-11-27T15:30:00Z")).unwrap_or_default().as_deref(),
+            Some("no Friday deploys (fri 16:00–24:00 Europe/Berlin)")
+        );
         assert_eq!(frozen(&e, at("2026-11-27T14:30:00Z")).unwrap_or_default(), None);
         assert_eq!(frozen(&e, at("2026-11-26T15:30:00Z")).unwrap_or_default(), None);
     }

@@ -210,8 +210,7 @@ fn freeze_windows_are_respected() {
 #[test]
 fn rehearsal_in_staging_is_shown_at_the_prod_approval() {
     let p = Project::example();
-    p.edit("ferry.toml", "from = \"dev\"", "from = \"dev\"\nrehearse_rollback = true");
-    p.commit("rehearse rollbacks in staging");
+    // examples/demo marks staging `rehearse_rollback = true`
     to_staging(&p);
     p.run(&["promote", "--to", "prod"]);
     p.run_as(LEAD, &["approve", "--env", "prod"]);
