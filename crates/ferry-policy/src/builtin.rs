@@ -19,6 +19,9 @@ pub fn evaluate(
     if cfg.protect_stateful {
         protect_stateful(ctx, out);
     }
+    if !cfg.reads_plan() {
+        return;
+    }
     let changes = plan
         .get("resource_changes")
         .and_then(Value::as_array)
@@ -29,13 +32,15 @@ pub fn evaluate(
         let address = rc.get("address").and_then(Value::as_str).unwrap_or("?");
         let rtype = rc.get("type").and_then(Value::as_str).unwrap_or("");
         let change = rc.get("change");
-        let actions: Vec<&str> = change
+        let actions = change
             .and_then(|c| c.get("actions"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let has = |a: &str| actions.contains(&a);
-        let changes_something = actions.iter().any(|a| *a != "no-op" && *a != "read");
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let has = |a: &str| actions.iter().any(|x| x.as_str() == Some(a));
+        let changes_something = actions
+            .iter()
+            .any(|a| !matches!(a.as_str(), Some("no-op" | "read")));
         if has("delete") {
             deletes.push(address);
         }
@@ -56,7 +61,11 @@ pub fn evaluate(
                 "allowed_addresses",
                 format!(
                     "{address}: the plan changes it ({}), but it is outside allowed_addresses",
-                    actions.join(", ")
+                    actions
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -117,11 +126,15 @@ fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
     }
 }
 
-fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut Vec<PolicyResult>) {
+fn required_tags<'a>(
+    cfg: &BuiltinConfig,
+    address: &str,
+    change: &'a Value,
+    out: &mut Vec<PolicyResult>,
+) {
     let after = change.get("after");
     let unknown = change.get("after_unknown");
-    let field =
-        |v: Option<&Value>, k: &str| v.and_then(|v| v.get(k)).filter(|v| !v.is_null()).cloned();
+    let field = |v: Option<&'a Value>, k: &str| v.and_then(|v| v.get(k)).filter(|v| !v.is_null());
     let tags = field(after, "tags");
     let tags_all = field(after, "tags_all");
     let tags_unknown = [field(unknown, "tags"), field(unknown, "tags_all")];
@@ -132,10 +145,10 @@ fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut V
     if !taggable {
         return;
     }
-    let has_key = |m: &Option<Value>, k: &str| m.as_ref().and_then(|m| m.get(k)).is_some();
+    let has_key = |m: &Option<&Value>, k: &str| m.and_then(|m| m.get(k)).is_some();
     let whole_unknown = tags_unknown
         .iter()
-        .any(|u| u.as_ref().and_then(Value::as_bool) == Some(true));
+        .any(|u| u.and_then(Value::as_bool) == Some(true));
     let missing: Vec<&str> = cfg
         .required_tags
         .iter()
@@ -145,7 +158,7 @@ fn required_tags(cfg: &BuiltinConfig, address: &str, change: &Value, out: &mut V
                 && !has_key(&tags_all, k)
                 && !tags_unknown
                     .iter()
-                    .any(|u| u.as_ref().and_then(|u| u.get(*k)).is_some())
+                    .any(|u| u.and_then(|u| u.get(*k)).is_some())
         })
         .collect();
     if missing.is_empty() {

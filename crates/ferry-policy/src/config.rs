@@ -78,6 +78,14 @@ impl Default for BuiltinConfig {
 }
 
 impl BuiltinConfig {
+    /// Whether any configured rule walks the plan (stateful protection reads only the review).
+    pub(crate) fn reads_plan(&self) -> bool {
+        self.max_deletes.is_some()
+            || !self.forbidden_types.is_empty()
+            || !self.required_tags.is_empty()
+            || !self.allowed_addresses.is_empty()
+    }
+
     /// The built-in rules for `env` (or the top level when `None`).
     pub fn from_table(policy_table: &toml::Table, env: Option<&str>) -> Result<Self, PolicyError> {
         Ok(PolicyConfig::from_table(policy_table, env)?.builtin)

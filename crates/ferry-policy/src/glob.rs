@@ -4,18 +4,29 @@
 //! matches itself and `module.app.*` matches everything inside the module.
 
 pub fn matches(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
+    // Bytes are exact for ASCII, which addresses almost always are; chars otherwise, so `?`
+    // still means one character.
+    if pattern.is_ascii() && text.is_ascii() {
+        wildcard(pattern.as_bytes(), text.as_bytes())
+    } else {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        wildcard(&p, &t)
+    }
+}
+
+fn wildcard<T: Copy + PartialEq + From<u8>>(p: &[T], t: &[T]) -> bool {
+    let (star_c, any_c) = (T::from(b'*'), T::from(b'?'));
     // Iterative wildcard matching with one backtrack point: linear in practice, no recursion.
     let (mut pi, mut ti) = (0usize, 0usize);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(&c) if c == star_c => {
                 star = Some((pi, ti));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == t[ti] => {
+            Some(&c) if c == any_c || c == t[ti] => {
                 pi += 1;
                 ti += 1;
             }
@@ -29,7 +40,7 @@ pub fn matches(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == star_c)
 }
 
 pub fn any_matches(patterns: &[String], text: &str) -> bool {
@@ -49,6 +60,7 @@ mod tests {
         assert!(matches("a?c", "abc"));
         assert!(!matches("module.app.*", "module.db.x"));
         assert!(matches("*", ""));
+        assert!(matches("module.x[\"ü?\"].*", "module.x[\"üb\"].y"));
         assert!(!matches("a", ""));
     }
 }

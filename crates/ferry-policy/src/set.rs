@@ -77,25 +77,76 @@ impl PolicySet {
     pub fn evaluate(&self, plan_json: &serde_json::Value, ctx: &FerryContext) -> PolicyReport {
         let mut results = vec![];
         builtin::evaluate(&self.builtin, plan_json, ctx, &mut results);
-        results.extend(self.rego.problems.iter().cloned());
-        if !self.rego.units.is_empty() {
-            let converted = rego::to_rego(plan_json).and_then(|input| {
-                rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f))
-            });
-            match converted {
-                Ok((input, ferry)) => {
-                    rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results)
-                }
-                Err(message) => results.push(
-                    PolicyError::Eval {
-                        file: "input".into(),
-                        rule: "input".into(),
-                        line: None,
-                        message,
-                    }
-                    .to_result(),
-                ),
+        self.evaluate_rego(|| rego::to_rego(plan_json), ctx, results)
+    }
+
+    /// [`evaluate`](Self::evaluate) from the plan's JSON text, for callers holding text rather
+    /// than a parsed value: the text goes straight into Rego's representation, and into
+    /// serde_json only when a built-in rule walks the plan. Text that is not JSON is a deny.
+    pub fn evaluate_text(&self, plan_text: &str, ctx: &FerryContext) -> PolicyReport {
+        let mut results = vec![];
+        let not_json = |e: String| {
+            PolicyError::Eval {
+                file: "input".into(),
+                rule: "input".into(),
+                line: None,
+                message: e,
             }
+            .to_result()
+        };
+        if self.builtin.reads_plan() {
+            match serde_json::from_str::<serde_json::Value>(plan_text) {
+                Ok(plan) => builtin::evaluate(&self.builtin, &plan, ctx, &mut results),
+                Err(e) => results.push(not_json(format!("the plan is not valid JSON: {e}"))),
+            }
+        } else {
+            builtin::evaluate(&self.builtin, &serde_json::Value::Null, ctx, &mut results);
+            if self.rego.units.is_empty() {
+                if let Err(e) = serde_json::from_str::<serde::de::IgnoredAny>(plan_text) {
+                    results.push(not_json(format!("the plan is not valid JSON: {e}")));
+                }
+            }
+        }
+        self.evaluate_rego(
+            || {
+                regorus::Value::from_json_str(plan_text)
+                    .map_err(|e| format!("the plan is not valid JSON: {e}"))
+            },
+            ctx,
+            results,
+        )
+    }
+
+    fn evaluate_rego(
+        &self,
+        input: impl FnOnce() -> Result<regorus::Value, String>,
+        ctx: &FerryContext,
+        mut results: Vec<PolicyResult>,
+    ) -> PolicyReport {
+        results.extend(self.rego.problems.iter().cloned());
+        if self.rego.units.is_empty() {
+            return PolicyReport { results };
+        }
+        let converted = input().and_then(|input| {
+            rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f))
+        });
+        match converted {
+            Ok((input, ferry)) => {
+                rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results);
+                // Freeing a 100 MB plan's values takes a noticeable fraction of a second; the
+                // caller need not wait for it.
+                // (If no thread can be had, the closure, and the plan with it, drops right here.)
+                let _ = std::thread::Builder::new().spawn(move || drop(input));
+            }
+            Err(message) => results.push(
+                PolicyError::Eval {
+                    file: "input".into(),
+                    rule: "input".into(),
+                    line: None,
+                    message,
+                }
+                .to_result(),
+            ),
         }
         PolicyReport { results }
     }

@@ -367,3 +367,31 @@ fn tests_dir_and_test_files_are_not_policies() {
     ]);
     assert_eq!(eval(&tmp, &json!({})).results, vec![]);
 }
+
+#[test]
+fn evaluate_text_matches_evaluate_and_denies_non_json() {
+    let tmp = dir(&[("a_v0.rego", V0), ("b_v1.rego", V1)]);
+    let set = PolicySet::load(
+        Some(&tmp.path().join("policy")),
+        &no_builtin(),
+        &PolicyOptions::default(),
+    )
+    .unwrap();
+    let p = plan("aws_db_instance.main", "aws_db_instance", &["delete"]);
+    let ctx = FerryContext::new("prod");
+    assert_eq!(
+        set.evaluate_text(&p.to_string(), &ctx),
+        set.evaluate(&p, &ctx)
+    );
+    assert_eq!(set.evaluate(&p, &ctx).results.len(), 3);
+
+    let bad = set.evaluate_text("{\"resource_changes\": [", &ctx);
+    assert_eq!(bad.results.len(), 1);
+    assert_eq!(
+        (bad.results[0].level, bad.results[0].rule.as_str()),
+        (Level::Deny, "input")
+    );
+    let builtin_only = PolicySet::load(None, &no_builtin(), &PolicyOptions::default()).unwrap();
+    assert!(!builtin_only.evaluate_text("nope", &ctx).passed());
+    assert!(builtin_only.evaluate_text("{}", &ctx).passed());
+}

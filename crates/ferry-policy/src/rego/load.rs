@@ -7,7 +7,7 @@ use crate::config::PolicyOptions;
 use crate::report::{Level, PolicyResult};
 use crate::PolicyError;
 use regorus::utils::limits::ExecutionTimerConfig;
-use regorus::{Engine, Value};
+use regorus::{Engine, PolicyLengthConfig, Value};
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 
@@ -181,13 +181,26 @@ pub(crate) fn load_tests(dir: &Path, opts: &PolicyOptions) -> Result<TestSuite, 
     }
 }
 
+/// regorus refuses lines over 1024 columns; generated data sets and long type lists exceed
+/// that, so allow wide lines while keeping its file-size and line-count limits.
+fn new_engine() -> Engine {
+    let mut engine = Engine::new();
+    if let Some(max_col) = std::num::NonZeroU32::new(16_384) {
+        engine.set_policy_length_config(PolicyLengthConfig {
+            max_col,
+            ..PolicyLengthConfig::default()
+        });
+    }
+    engine
+}
+
 /// Errors come back rendered: regorus speaks `anyhow`, and we only ever display them.
 fn build_engine<'a>(
     members: impl Iterator<Item = &'a Parsed>,
     data: &Value,
     opts: &PolicyOptions,
 ) -> Result<Engine, String> {
-    let mut engine = Engine::new();
+    let mut engine = new_engine();
     engine.set_execution_timer_config(ExecutionTimerConfig {
         limit: opts.timeout,
         check_interval: NonZeroU32::MIN.saturating_add(63),
@@ -343,7 +356,7 @@ fn load_data(dir: &Path, files: &[PathBuf], problems: &mut Vec<PolicyResult>) ->
 }
 
 fn merge(into: &mut Value, add: Value) -> Result<(), String> {
-    let mut probe = Engine::new();
+    let mut probe = new_engine();
     probe.add_data(into.clone()).map_err(|e| e.to_string())?;
     probe.add_data(add).map_err(|e| e.to_string())?;
     *into = probe.get_data();
@@ -383,7 +396,7 @@ fn parse_all(dir: &Path, files: &[PathBuf], problems: &mut Vec<PolicyResult>) ->
 fn parse(name: &str, text: &str) -> Result<Parsed, PolicyError> {
     let mut errors = vec![];
     for v0 in [false, true] {
-        let mut engine = Engine::new();
+        let mut engine = new_engine();
         engine.set_rego_v0(v0);
         match engine.add_policy(name.to_string(), text.to_string()) {
             Ok(package) => {
