@@ -15,7 +15,11 @@ pub enum ConfigError {
     #[error("{path}: {message}")]
     Parse { path: String, message: String },
     #[error("{path}:{line}: {message}")]
-    Invalid { path: String, line: usize, message: String },
+    Invalid {
+        path: String,
+        line: usize,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -65,7 +69,10 @@ fn default_root() -> String {
 
 impl Default for ProjectConfig {
     fn default() -> Self {
-        ProjectConfig { root: default_root(), data_dir: None }
+        ProjectConfig {
+            root: default_root(),
+            data_dir: None,
+        }
     }
 }
 
@@ -114,14 +121,17 @@ impl EnvironmentConfig {
 
 /// 1-based line of a byte offset.
 fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset).map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
+    text.get(..offset)
+        .map_or(1, |s| s.bytes().filter(|&b| b == b'\n').count() + 1)
 }
 
 impl Config {
     /// Parses and checks `ferry.toml` text; `path` is only used in messages.
     pub fn parse(text: &str, path: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_string(), message: e.to_string().trim_end().to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
         config.check(text, path)?;
         Ok(config)
     }
@@ -135,21 +145,38 @@ impl Config {
         if self.environments.is_empty() {
             return Err(ConfigError::Parse {
                 path: path.to_string(),
-                message: "no [[environment]] is defined; add at least one with a `name` and `var_files`".into(),
+                message:
+                    "no [[environment]] is defined; add at least one with a `name` and `var_files`"
+                        .into(),
             });
         }
         let mut seen = BTreeSet::new();
         for env in &self.environments {
             let name = env.name();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(invalid(env.name.span(), format!("environment name '{name}' must be letters, digits, '-' or '_'")));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    env.name.span(),
+                    format!("environment name '{name}' must be letters, digits, '-' or '_'"),
+                ));
             }
             if !seen.insert(name) {
-                return Err(invalid(env.name.span(), format!("environment '{name}' is defined twice")));
+                return Err(invalid(
+                    env.name.span(),
+                    format!("environment '{name}' is defined twice"),
+                ));
             }
             for (key, value) in [("soak", &env.soak), ("max_plan_age", &env.max_plan_age)] {
                 if let Some(v) = value {
-                    parse_duration(v).map_err(|m| invalid(env.name.span(), format!("environment '{name}': `{key}`: {m}")))?;
+                    parse_duration(v).map_err(|m| {
+                        invalid(
+                            env.name.span(),
+                            format!("environment '{name}': `{key}`: {m}"),
+                        )
+                    })?;
                 }
             }
         }
@@ -180,7 +207,10 @@ impl Config {
             while let Some(from) = current.from_env() {
                 if path_names.iter().any(|n| n == from) {
                     path_names.push(from.to_string());
-                    return Err(invalid(env.name.span(), format!("environment chain has a cycle: {}", path_names.join(" -> "))));
+                    return Err(invalid(
+                        env.name.span(),
+                        format!("environment chain has a cycle: {}", path_names.join(" -> ")),
+                    ));
                 }
                 path_names.push(from.to_string());
                 match self.environment(from) {
@@ -212,7 +242,9 @@ impl Config {
         while !pending.is_empty() {
             let before = pending.len();
             pending.retain(|e| {
-                let ready = e.from_env().is_none_or(|f| order.iter().any(|o| o.name() == f));
+                let ready = e
+                    .from_env()
+                    .is_none_or(|f| order.iter().any(|o| o.name() == f));
                 if ready {
                     order.push(e);
                 }
@@ -228,7 +260,11 @@ impl Config {
 
 /// Parses durations like `90s`, `30m`, `2h`, `1d`, `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let err = || format!("'{text}' is not a duration; use e.g. \"90s\", \"30m\", \"2h\", \"1d\" or \"1h30m\"");
+    let err = || {
+        format!(
+            "'{text}' is not a duration; use e.g. \"90s\", \"30m\", \"2h\", \"1d\" or \"1h30m\""
+        )
+    };
     let mut total: u64 = 0;
     let mut digits = String::new();
     let trimmed = text.trim();
@@ -249,7 +285,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'd' => 86400,
             _ => return Err(err()),
         };
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(err)?;
     }
     if !digits.is_empty() {
         return Err(err());

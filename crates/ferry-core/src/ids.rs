@@ -12,13 +12,19 @@ pub enum IdError {
 
 /// Lower-case hex digest, validated.
 fn check_hex(s: &str, min: usize) -> bool {
-    s.len() >= min && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() >= min
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// Accepts `sha256:<hex>`, bare `<hex>`, and prefixes of at least 8 digits. Returns the hex part,
 /// which callers resolve against the store when it is a prefix.
 pub fn parse_id_prefix(input: &str) -> Result<String, IdError> {
-    let hex = input.strip_prefix("sha256:").unwrap_or(input).to_ascii_lowercase();
+    let hex = input
+        .strip_prefix("sha256:")
+        .unwrap_or(input)
+        .to_ascii_lowercase();
     if check_hex(&hex, 8) {
         Ok(hex)
     } else {
@@ -61,7 +67,9 @@ macro_rules! sha_id {
         impl std::str::FromStr for $name {
             type Err = IdError;
             fn from_str(s: &str) -> Result<Self, IdError> {
-                let hex = s.strip_prefix("sha256:").ok_or_else(|| IdError::Malformed(s.to_string()))?;
+                let hex = s
+                    .strip_prefix("sha256:")
+                    .ok_or_else(|| IdError::Malformed(s.to_string()))?;
                 Self::from_hex(hex).map_err(|_| IdError::Malformed(s.to_string()))
             }
         }
@@ -91,16 +99,24 @@ mod tests {
     #[test]
     fn release_id_round_trips_and_rejects_garbage() {
         let hex = "ab".repeat(32);
-        let id: ReleaseId = format!("sha256:{hex}").parse().unwrap_or_else(|e| unreachable!("{e}"));
+        let id: ReleaseId = format!("sha256:{hex}")
+            .parse()
+            .unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(id.to_string(), format!("sha256:{hex}"));
         assert_eq!(id.short(), &hex[..12]);
         assert!("sha256:xyz".parse::<ReleaseId>().is_err());
-        assert!(hex.parse::<ReleaseId>().is_err(), "prefix is required in the full form");
+        assert!(
+            hex.parse::<ReleaseId>().is_err(),
+            "prefix is required in the full form"
+        );
     }
 
     #[test]
     fn prefixes_need_eight_digits() {
-        assert_eq!(parse_id_prefix("sha256:ABCDEF12"), Ok("abcdef12".to_string()));
+        assert_eq!(
+            parse_id_prefix("sha256:ABCDEF12"),
+            Ok("abcdef12".to_string())
+        );
         assert!(parse_id_prefix("abc").is_err());
         assert!(parse_id_prefix("v1").is_err());
     }

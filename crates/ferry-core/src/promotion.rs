@@ -8,23 +8,52 @@ use std::fmt;
 /// One gate that is not met, with what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UnmetGate {
-    Abandoned { reason: String },
+    Abandoned {
+        reason: String,
+    },
     /// A release built from a dirty work tree stays in the first environment.
-    DirtyRelease { env: String, first: String },
+    DirtyRelease {
+        env: String,
+        first: String,
+    },
     /// The release was never deployed and verified in the upstream environment.
-    NotInUpstream { env: String, upstream: String },
+    NotInUpstream {
+        env: String,
+        upstream: String,
+    },
     ReviewBlocked,
-    PolicyDenied { count: usize },
-    ApprovalsMissing { env: String, have: usize, need: usize },
+    PolicyDenied {
+        count: usize,
+    },
+    ApprovalsMissing {
+        env: String,
+        have: usize,
+        need: usize,
+    },
     WarningsNotAcknowledged,
     /// The release was verified upstream less than `soak` ago.
-    Soaking { upstream: String, soak: String, ready_at: String },
+    Soaking {
+        upstream: String,
+        soak: String,
+        ready_at: String,
+    },
     /// A freeze window is in force.
-    Frozen { env: String, reason: String },
+    Frozen {
+        env: String,
+        reason: String,
+    },
     /// The plan is older than `max_plan_age`.
-    PlanTooOld { env: String, created_at: String, max: String },
+    PlanTooOld {
+        env: String,
+        created_at: String,
+        max: String,
+    },
     /// Another promotion holds the environment.
-    Locked { env: String, holder: String, since: String },
+    Locked {
+        env: String,
+        holder: String,
+        since: String,
+    },
 }
 
 impl fmt::Display for UnmetGate {
@@ -86,16 +115,28 @@ pub struct EntryFacts<'a> {
 pub fn entry_gates(f: &EntryFacts<'_>) -> Vec<UnmetGate> {
     let mut unmet = Vec::new();
     if let Some(reason) = f.abandoned {
-        unmet.push(UnmetGate::Abandoned { reason: reason.to_string() });
+        unmet.push(UnmetGate::Abandoned {
+            reason: reason.to_string(),
+        });
     }
     if f.dirty && f.env != f.first {
-        unmet.push(UnmetGate::DirtyRelease { env: f.env.to_string(), first: f.first.to_string() });
+        unmet.push(UnmetGate::DirtyRelease {
+            env: f.env.to_string(),
+            first: f.first.to_string(),
+        });
     }
     if let Some(upstream) = f.upstream {
         if !f.upstream_known_good {
-            unmet.push(UnmetGate::NotInUpstream { env: f.env.to_string(), upstream: upstream.to_string() });
+            unmet.push(UnmetGate::NotInUpstream {
+                env: f.env.to_string(),
+                upstream: upstream.to_string(),
+            });
         } else if let Some((soak, ready_at)) = &f.soaking {
-            unmet.push(UnmetGate::Soaking { upstream: upstream.to_string(), soak: soak.clone(), ready_at: ready_at.clone() });
+            unmet.push(UnmetGate::Soaking {
+                upstream: upstream.to_string(),
+                soak: soak.clone(),
+                ready_at: ready_at.clone(),
+            });
         }
     }
     unmet
@@ -126,24 +167,37 @@ pub fn apply_gates(f: &ApplyFacts<'_>) -> Vec<UnmetGate> {
         unmet.push(UnmetGate::ReviewBlocked);
     }
     if f.policy_denials > 0 {
-        unmet.push(UnmetGate::PolicyDenied { count: f.policy_denials });
+        unmet.push(UnmetGate::PolicyDenied {
+            count: f.policy_denials,
+        });
     }
     let mut distinct: Vec<&str> = f.approvers.clone();
     distinct.sort_unstable();
     distinct.dedup();
     let need = f.approvals_needed as usize;
     if distinct.len() < need {
-        unmet.push(UnmetGate::ApprovalsMissing { env: f.env.to_string(), have: distinct.len(), need });
+        unmet.push(UnmetGate::ApprovalsMissing {
+            env: f.env.to_string(),
+            have: distinct.len(),
+            need,
+        });
     }
     let has_warnings = f.verdict == Verdict::Warn || f.policy_warnings > 0;
     if need > 0 && has_warnings && !f.warnings_acknowledged {
         unmet.push(UnmetGate::WarningsNotAcknowledged);
     }
     if let Some((created_at, max)) = &f.too_old {
-        unmet.push(UnmetGate::PlanTooOld { env: f.env.to_string(), created_at: created_at.clone(), max: max.clone() });
+        unmet.push(UnmetGate::PlanTooOld {
+            env: f.env.to_string(),
+            created_at: created_at.clone(),
+            max: max.clone(),
+        });
     }
     if let Some(reason) = &f.frozen {
-        unmet.push(UnmetGate::Frozen { env: f.env.to_string(), reason: reason.clone() });
+        unmet.push(UnmetGate::Frozen {
+            env: f.env.to_string(),
+            reason: reason.clone(),
+        });
     }
     unmet
 }
@@ -153,29 +207,61 @@ mod tests {
     use super::*;
 
     fn entry<'a>() -> EntryFacts<'a> {
-        EntryFacts { env: "prod", upstream: Some("staging"), first: "dev", dirty: false, abandoned: None, upstream_known_good: true, soaking: None }
+        EntryFacts {
+            env: "prod",
+            upstream: Some("staging"),
+            first: "dev",
+            dirty: false,
+            abandoned: None,
+            upstream_known_good: true,
+            soaking: None,
+        }
     }
 
     #[test]
     fn release_must_be_known_good_upstream() {
         assert!(entry_gates(&entry()).is_empty());
-        let f = EntryFacts { upstream_known_good: false, ..entry() };
+        let f = EntryFacts {
+            upstream_known_good: false,
+            ..entry()
+        };
         let unmet = entry_gates(&f);
-        assert_eq!(unmet, vec![UnmetGate::NotInUpstream { env: "prod".into(), upstream: "staging".into() }]);
+        assert_eq!(
+            unmet,
+            vec![UnmetGate::NotInUpstream {
+                env: "prod".into(),
+                upstream: "staging".into()
+            }]
+        );
         assert!(unmet[0].to_string().contains("'staging'"));
     }
 
     #[test]
     fn first_environment_has_no_upstream_and_takes_dirty_releases() {
-        let f = EntryFacts { env: "dev", upstream: None, dirty: true, upstream_known_good: false, ..entry() };
+        let f = EntryFacts {
+            env: "dev",
+            upstream: None,
+            dirty: true,
+            upstream_known_good: false,
+            ..entry()
+        };
         assert!(entry_gates(&f).is_empty());
-        let f = EntryFacts { dirty: true, ..entry() };
-        assert!(matches!(entry_gates(&f)[..], [UnmetGate::DirtyRelease { .. }]));
+        let f = EntryFacts {
+            dirty: true,
+            ..entry()
+        };
+        assert!(matches!(
+            entry_gates(&f)[..],
+            [UnmetGate::DirtyRelease { .. }]
+        ));
     }
 
     #[test]
     fn abandoned_release_never_enters() {
-        let f = EntryFacts { abandoned: Some("bad"), ..entry() };
+        let f = EntryFacts {
+            abandoned: Some("bad"),
+            ..entry()
+        };
         assert!(matches!(entry_gates(&f)[..], [UnmetGate::Abandoned { .. }]));
     }
 
@@ -195,9 +281,16 @@ mod tests {
 
     #[test]
     fn soak_freeze_and_age() {
-        let f = EntryFacts { soaking: Some(("30m".into(), "12:30".into())), ..entry() };
+        let f = EntryFacts {
+            soaking: Some(("30m".into(), "12:30".into())),
+            ..entry()
+        };
         assert!(matches!(&entry_gates(&f)[..], [UnmetGate::Soaking { .. }]));
-        let f = ApplyFacts { frozen: Some("weekend".into()), too_old: Some(("t".into(), "1h".into())), ..apply() };
+        let f = ApplyFacts {
+            frozen: Some("weekend".into()),
+            too_old: Some(("t".into(), "1h".into())),
+            ..apply()
+        };
         let unmet = apply_gates(&f);
         assert_eq!(unmet.len(), 2);
         assert!(unmet[1].to_string().contains("frozen: weekend"));
@@ -206,23 +299,55 @@ mod tests {
     #[test]
     fn approvals_count_distinct_people() {
         assert!(apply_gates(&apply()).is_empty());
-        let f = ApplyFacts { approvers: vec!["a", "a"], ..apply() };
-        assert_eq!(apply_gates(&f), vec![UnmetGate::ApprovalsMissing { env: "prod".into(), have: 1, need: 2 }]);
+        let f = ApplyFacts {
+            approvers: vec!["a", "a"],
+            ..apply()
+        };
+        assert_eq!(
+            apply_gates(&f),
+            vec![UnmetGate::ApprovalsMissing {
+                env: "prod".into(),
+                have: 1,
+                need: 2
+            }]
+        );
     }
 
     #[test]
     fn block_and_deny_stop_the_apply() {
-        let f = ApplyFacts { verdict: Verdict::Block, policy_denials: 2, ..apply() };
-        assert_eq!(apply_gates(&f), vec![UnmetGate::ReviewBlocked, UnmetGate::PolicyDenied { count: 2 }]);
+        let f = ApplyFacts {
+            verdict: Verdict::Block,
+            policy_denials: 2,
+            ..apply()
+        };
+        assert_eq!(
+            apply_gates(&f),
+            vec![
+                UnmetGate::ReviewBlocked,
+                UnmetGate::PolicyDenied { count: 2 }
+            ]
+        );
     }
 
     #[test]
     fn warnings_need_acknowledging_where_approval_is_required() {
-        let f = ApplyFacts { verdict: Verdict::Warn, ..apply() };
+        let f = ApplyFacts {
+            verdict: Verdict::Warn,
+            ..apply()
+        };
         assert_eq!(apply_gates(&f), vec![UnmetGate::WarningsNotAcknowledged]);
-        let f = ApplyFacts { verdict: Verdict::Warn, warnings_acknowledged: true, ..apply() };
+        let f = ApplyFacts {
+            verdict: Verdict::Warn,
+            warnings_acknowledged: true,
+            ..apply()
+        };
         assert!(apply_gates(&f).is_empty());
-        let f = ApplyFacts { verdict: Verdict::Warn, approvals_needed: 0, approvers: vec![], ..apply() };
+        let f = ApplyFacts {
+            verdict: Verdict::Warn,
+            approvals_needed: 0,
+            approvers: vec![],
+            ..apply()
+        };
         assert!(apply_gates(&f).is_empty());
     }
 }

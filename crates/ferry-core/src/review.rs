@@ -82,9 +82,9 @@ impl FindingKind {
     /// Default severities from DESIGN.md.
     pub fn default_severity(self) -> Severity {
         match self {
-            FindingKind::StatefulDelete | FindingKind::StatefulReplace | FindingKind::PlanErrored => {
-                Severity::Block
-            }
+            FindingKind::StatefulDelete
+            | FindingKind::StatefulReplace
+            | FindingKind::PlanErrored => Severity::Block,
             FindingKind::Delete
             | FindingKind::Replace
             | FindingKind::DowntimeUpdate
@@ -135,7 +135,11 @@ pub struct Review {
 impl Review {
     /// Builds a review whose verdict is derived from its findings, so the two never disagree.
     pub fn new(summary: Summary, findings: Vec<Finding>) -> Review {
-        Review { verdict: Verdict::from_findings(&findings), summary, findings }
+        Review {
+            verdict: Verdict::from_findings(&findings),
+            summary,
+            findings,
+        }
     }
 }
 
@@ -144,20 +148,36 @@ mod tests {
     use super::*;
 
     fn finding(kind: FindingKind, severity: Severity) -> Finding {
-        Finding { kind, severity, address: "a.b".into(), attribute: None, message: String::new(), explained_by: vec![] }
+        Finding {
+            kind,
+            severity,
+            address: "a.b".into(),
+            attribute: None,
+            message: String::new(),
+            explained_by: vec![],
+        }
     }
 
     #[test]
     fn verdict_is_worst_severity_with_info_as_pass() {
         assert_eq!(Verdict::from_findings(&[]), Verdict::Pass);
-        assert_eq!(Verdict::from_findings(&[finding(FindingKind::Forget, Severity::Info)]), Verdict::Pass);
-        let mixed = [finding(FindingKind::Delete, Severity::Warn), finding(FindingKind::StatefulDelete, Severity::Block)];
+        assert_eq!(
+            Verdict::from_findings(&[finding(FindingKind::Forget, Severity::Info)]),
+            Verdict::Pass
+        );
+        let mixed = [
+            finding(FindingKind::Delete, Severity::Warn),
+            finding(FindingKind::StatefulDelete, Severity::Block),
+        ];
         assert_eq!(Verdict::from_findings(&mixed), Verdict::Block);
     }
 
     #[test]
     fn json_matches_the_contract() {
-        let review = Review::new(Summary::default(), vec![finding(FindingKind::StatefulReplace, Severity::Block)]);
+        let review = Review::new(
+            Summary::default(),
+            vec![finding(FindingKind::StatefulReplace, Severity::Block)],
+        );
         let json = serde_json::to_value(&review).unwrap_or_default();
         assert_eq!(json["verdict"], "block");
         assert_eq!(json["findings"][0]["kind"], "stateful-replace");

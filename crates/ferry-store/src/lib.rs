@@ -14,13 +14,27 @@ pub use sqlite::SqliteLedger;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("ledger {path}: {source}")]
-    Sqlite { path: String, source: rusqlite::Error },
+    Sqlite {
+        path: String,
+        source: rusqlite::Error,
+    },
     #[error("ledger {path} was written by a newer ferry (schema {found}, this ferry knows {known}); upgrade ferry")]
-    NewerSchema { path: String, found: i64, known: i64 },
+    NewerSchema {
+        path: String,
+        found: i64,
+        known: i64,
+    },
     #[error("ledger {path}: stored {what} is unreadable: {message}")]
-    Corrupt { path: String, what: String, message: String },
+    Corrupt {
+        path: String,
+        what: String,
+        message: String,
+    },
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Conflict(String),
     #[error("'{}' is locked by {} since {} ({}); wait for it to finish, or if it died, `ferry unlock --env {} --reason ...`", .0.env, .0.holder, .0.since, .0.purpose, .0.env)]
@@ -37,7 +51,13 @@ pub trait Ledger {
     fn releases_by_prefix(&self, hex_prefix: &str) -> Result<Vec<ReleaseRecord>>;
     /// All releases, newest first.
     fn releases(&self) -> Result<Vec<ReleaseRecord>>;
-    fn abandon_release(&self, id: &ferry_core::ReleaseId, by: &str, at: &str, reason: &str) -> Result<()>;
+    fn abandon_release(
+        &self,
+        id: &ferry_core::ReleaseId,
+        by: &str,
+        at: &str,
+        reason: &str,
+    ) -> Result<()>;
 
     /// Records a new plan; any earlier pending plan of the environment becomes superseded.
     fn record_plan(&self, plan: &PlanRecord) -> Result<()>;
@@ -45,7 +65,11 @@ pub trait Ledger {
     fn plans_by_prefix(&self, hex_prefix: &str) -> Result<Vec<PlanRecord>>;
     fn pending_plan(&self, env: &str) -> Result<Option<PlanRecord>>;
     /// The newest plan of `release` in `env`, whatever its status.
-    fn latest_plan_for(&self, env: &str, release: &ferry_core::ReleaseId) -> Result<Option<PlanRecord>>;
+    fn latest_plan_for(
+        &self,
+        env: &str,
+        release: &ferry_core::ReleaseId,
+    ) -> Result<Option<PlanRecord>>;
     fn latest_plan(&self, env: &str) -> Result<Option<PlanRecord>>;
     fn set_plan_status(&self, id: &ferry_core::PlanId, status: PlanStatus) -> Result<()>;
 
@@ -61,7 +85,13 @@ pub trait Ledger {
     fn interrupted_deployments(&self) -> Result<Vec<DeploymentRecord>>;
 
     /// Stores the outcome of verification; `verified` makes the release known-good here.
-    fn record_verification(&self, id: i64, verified: bool, report: &serde_json::Value, at: &str) -> Result<()>;
+    fn record_verification(
+        &self,
+        id: i64,
+        verified: bool,
+        report: &serde_json::Value,
+        at: &str,
+    ) -> Result<()>;
     /// Marks a `running` deployment whose ferry died as interrupted (and its plan as failed).
     fn mark_interrupted(&self, id: i64, at: &str) -> Result<()>;
 

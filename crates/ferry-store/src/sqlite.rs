@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Each entry moves the schema one version forward; never edit a shipped entry.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE releases (
     id TEXT PRIMARY KEY,
     git_commit TEXT NOT NULL,
@@ -75,7 +76,8 @@ CREATE TABLE events (
     plan_id TEXT,
     message TEXT NOT NULL
 );
-"#, r#"
+"#,
+    r#"
 ALTER TABLE plans ADD COLUMN change_digest TEXT;
 ALTER TABLE deployments ADD COLUMN verification TEXT;
 ALTER TABLE deployments ADD COLUMN verified_at TEXT;
@@ -97,7 +99,8 @@ CREATE TABLE rehearsals (
     summary TEXT NOT NULL,
     detail TEXT NOT NULL
 );
-"#];
+"#,
+];
 
 pub struct SqliteLedger {
     conn: Connection,
@@ -106,50 +109,81 @@ pub struct SqliteLedger {
 
 impl std::fmt::Debug for SqliteLedger {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteLedger").field("path", &self.path).finish()
+        f.debug_struct("SqliteLedger")
+            .field("path", &self.path)
+            .finish()
     }
 }
 
 impl SqliteLedger {
     /// Opens (creating when absent) `<data_dir>/ledger.db` and brings its schema up to date.
     pub fn open(data_dir: &Path) -> Result<SqliteLedger> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| StoreError::DataDir { path: data_dir.display().to_string(), source })?;
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
         let path = data_dir.join("ledger.db");
-        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite { path: path.display().to_string(), source })?;
+        let conn = Connection::open(&path).map_err(|source| StoreError::Sqlite {
+            path: path.display().to_string(),
+            source,
+        })?;
         let ledger = SqliteLedger { conn, path };
         ledger.setup()?;
         Ok(ledger)
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        move |source| StoreError::Sqlite { path: self.path.display().to_string(), source }
+        move |source| StoreError::Sqlite {
+            path: self.path.display().to_string(),
+            source,
+        }
     }
 
     fn corrupt(&self, what: &str, message: impl ToString) -> StoreError {
-        StoreError::Corrupt { path: self.path.display().to_string(), what: what.to_string(), message: message.to_string() }
+        StoreError::Corrupt {
+            path: self.path.display().to_string(),
+            what: what.to_string(),
+            message: message.to_string(),
+        }
     }
 
     fn setup(&self) -> Result<()> {
-        self.conn.busy_timeout(Duration::from_secs(10)).map_err(self.err())?;
         self.conn
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")
+            .busy_timeout(Duration::from_secs(10))
             .map_err(self.err())?;
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(self.err())?;
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+            )
+            .map_err(self.err())?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(self.err())?;
         let known = MIGRATIONS.len() as i64;
         if version > known {
-            return Err(StoreError::NewerSchema { path: self.path.display().to_string(), found: version, known });
+            return Err(StoreError::NewerSchema {
+                path: self.path.display().to_string(),
+                found: version,
+                known,
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             // IMMEDIATE: two ferry processes opening a fresh ledger must not both migrate.
-            let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+            let tx = rusqlite::Transaction::new_unchecked(
+                &self.conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )
+            .map_err(self.err())?;
+            let current: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
                 .map_err(self.err())?;
-            let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(self.err())?;
             if current > i as i64 {
                 continue;
             }
             tx.execute_batch(sql).map_err(self.err())?;
-            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)).map_err(self.err())?;
+            tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))
+                .map_err(self.err())?;
             tx.commit().map_err(self.err())?;
         }
         Ok(())
@@ -216,10 +250,16 @@ impl SqliteLedger {
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
-        rows.into_iter().map(|raw| raw.into_record().map_err(|m| self.corrupt("plan", m))).collect()
+        rows.into_iter()
+            .map(|raw| raw.into_record().map_err(|m| self.corrupt("plan", m)))
+            .collect()
     }
 
-    fn query_deployments(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Vec<DeploymentRecord>> {
+    fn query_deployments(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<DeploymentRecord>> {
         let mut stmt = self.conn.prepare(sql).map_err(self.err())?;
         let rows = stmt
             .query_map(params, |r| {
@@ -243,23 +283,44 @@ impl SqliteLedger {
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
         rows.into_iter()
-            .map(|(id, env, release, plan, kind, by, started_at, finished_at, status, verified, error, verification, verified_at)| {
-                Ok(DeploymentRecord {
+            .map(
+                |(
                     id,
                     env,
-                    release: release.parse().map_err(|e| self.corrupt("deployment release", e))?,
-                    plan: plan.parse().map_err(|e| self.corrupt("deployment plan", e))?,
+                    release,
+                    plan,
                     kind,
                     by,
                     started_at,
                     finished_at,
-                    status: DeploymentStatus::parse(&status).ok_or_else(|| self.corrupt("deployment status", &status))?,
+                    status,
                     verified,
                     error,
-                    verification: verification.and_then(|v| serde_json::from_str(&v).ok()),
+                    verification,
                     verified_at,
-                })
-            })
+                )| {
+                    Ok(DeploymentRecord {
+                        id,
+                        env,
+                        release: release
+                            .parse()
+                            .map_err(|e| self.corrupt("deployment release", e))?,
+                        plan: plan
+                            .parse()
+                            .map_err(|e| self.corrupt("deployment plan", e))?,
+                        kind,
+                        by,
+                        started_at,
+                        finished_at,
+                        status: DeploymentStatus::parse(&status)
+                            .ok_or_else(|| self.corrupt("deployment status", &status))?,
+                        verified,
+                        error,
+                        verification: verification.and_then(|v| serde_json::from_str(&v).ok()),
+                        verified_at,
+                    })
+                },
+            )
             .collect()
     }
 }
@@ -321,28 +382,41 @@ impl PlanRaw {
             release: self.release.parse().map_err(|e| format!("{e}"))?,
             created_by: self.created_by,
             created_at: self.created_at,
-            status: PlanStatus::parse(&self.status).ok_or_else(|| format!("unknown status {}", self.status))?,
+            status: PlanStatus::parse(&self.status)
+                .ok_or_else(|| format!("unknown status {}", self.status))?,
             summary: serde_json::from_str(&self.summary).map_err(|e| e.to_string())?,
-            verdict: serde_json::from_value(serde_json::Value::String(self.verdict)).map_err(|e| e.to_string())?,
+            verdict: serde_json::from_value(serde_json::Value::String(self.verdict))
+                .map_err(|e| e.to_string())?,
             review: serde_json::from_str(&self.review).map_err(|e| e.to_string())?,
             policy: serde_json::from_str(&self.policy).map_err(|e| e.to_string())?,
             policy_denied: self.policy_denied,
             state_lineage: self.state_lineage,
             state_serial: self.state_serial.map(|s| s.max(0) as u64),
-            baseline: self.baseline.map(|b| b.parse()).transpose().map_err(|e| format!("{e}"))?,
+            baseline: self
+                .baseline
+                .map(|b| b.parse())
+                .transpose()
+                .map_err(|e| format!("{e}"))?,
             change_digest: self.change_digest,
         })
     }
 }
 
-const PLAN_COLUMNS: &str = "id, env, release_id, created_by, created_at, status, summary, verdict, review, policy, \
+const PLAN_COLUMNS: &str =
+    "id, env, release_id, created_by, created_at, status, summary, verdict, review, policy, \
      policy_denied, state_lineage, state_serial, baseline_id, change_digest";
 const DEPLOYMENT_COLUMNS: &str =
     "id, env, release_id, plan_id, kind, by_whom, started_at, finished_at, status, verified, error, verification, verified_at";
 const RELEASE_COLUMNS: &str = "id, git_commit, dirty, subject, author, created_by, created_at, abandoned_by, abandoned_at, abandoned_reason";
 
 fn lock_from_row(r: &Row<'_>) -> rusqlite::Result<LockRecord> {
-    Ok(LockRecord { env: r.get(0)?, holder: r.get(1)?, token: r.get(2)?, purpose: r.get(3)?, since: r.get(4)? })
+    Ok(LockRecord {
+        env: r.get(0)?,
+        holder: r.get(1)?,
+        token: r.get(2)?,
+        purpose: r.get(3)?,
+        since: r.get(4)?,
+    })
 }
 
 fn escape_like(prefix: &str) -> String {
@@ -363,16 +437,21 @@ impl Ledger for SqliteLedger {
 
     fn release(&self, id: &ReleaseId) -> Result<Option<ReleaseRecord>> {
         let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE id = ?1");
-        Ok(self.query_releases(&sql, &id.to_string())?.into_iter().next())
+        Ok(self
+            .query_releases(&sql, &id.to_string())?
+            .into_iter()
+            .next())
     }
 
     fn releases_by_prefix(&self, hex_prefix: &str) -> Result<Vec<ReleaseRecord>> {
-        let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE id LIKE ?1 ORDER BY rowid DESC");
+        let sql =
+            format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE id LIKE ?1 ORDER BY rowid DESC");
         self.query_releases(&sql, &format!("sha256:{}%", escape_like(hex_prefix)))
     }
 
     fn releases(&self) -> Result<Vec<ReleaseRecord>> {
-        let sql = format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE ?1 = ?1 ORDER BY rowid DESC");
+        let sql =
+            format!("SELECT {RELEASE_COLUMNS} FROM releases WHERE ?1 = ?1 ORDER BY rowid DESC");
         self.query_releases(&sql, "")
     }
 
@@ -385,17 +464,29 @@ impl Ledger for SqliteLedger {
             )
             .map_err(self.err())?;
         if n == 0 {
-            return Err(StoreError::Conflict(format!("release {id} is unknown or already abandoned")));
+            return Err(StoreError::Conflict(format!(
+                "release {id} is unknown or already abandoned"
+            )));
         }
         Ok(())
     }
 
     fn record_plan(&self, p: &PlanRecord) -> Result<()> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(self.err())?;
+        tx.execute(
+            "UPDATE plans SET status = 'superseded' WHERE env = ?1 AND status = 'pending'",
+            [&p.env],
+        )
+        .map_err(self.err())?;
+        let seq: i64 = tx
+            .query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM plans", [], |r| {
+                r.get(0)
+            })
             .map_err(self.err())?;
-        tx.execute("UPDATE plans SET status = 'superseded' WHERE env = ?1 AND status = 'pending'", [&p.env])
-            .map_err(self.err())?;
-        let seq: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM plans", [], |r| r.get(0)).map_err(self.err())?;
         let summary = serde_json::to_string(&p.summary).map_err(|e| self.corrupt("summary", e))?;
         tx.execute(
             &format!("INSERT INTO plans ({PLAN_COLUMNS}, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"),
@@ -424,7 +515,10 @@ impl Ledger for SqliteLedger {
 
     fn plan(&self, id: &PlanId) -> Result<Option<PlanRecord>> {
         let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = ?1");
-        Ok(self.query_plans(&sql, &[&id.to_string()])?.into_iter().next())
+        Ok(self
+            .query_plans(&sql, &[&id.to_string()])?
+            .into_iter()
+            .next())
     }
 
     fn plans_by_prefix(&self, hex_prefix: &str) -> Result<Vec<PlanRecord>> {
@@ -439,17 +533,24 @@ impl Ledger for SqliteLedger {
 
     fn latest_plan_for(&self, env: &str, release: &ReleaseId) -> Result<Option<PlanRecord>> {
         let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE env = ?1 AND release_id = ?2 ORDER BY seq DESC LIMIT 1");
-        Ok(self.query_plans(&sql, &[&env, &release.to_string()])?.into_iter().next())
+        Ok(self
+            .query_plans(&sql, &[&env, &release.to_string()])?
+            .into_iter()
+            .next())
     }
 
     fn latest_plan(&self, env: &str) -> Result<Option<PlanRecord>> {
-        let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE env = ?1 ORDER BY seq DESC LIMIT 1");
+        let sql =
+            format!("SELECT {PLAN_COLUMNS} FROM plans WHERE env = ?1 ORDER BY seq DESC LIMIT 1");
         Ok(self.query_plans(&sql, &[&env])?.into_iter().next())
     }
 
     fn set_plan_status(&self, id: &PlanId, status: PlanStatus) -> Result<()> {
         self.conn
-            .execute("UPDATE plans SET status = ?2 WHERE id = ?1", params![id.to_string(), status.as_str()])
+            .execute(
+                "UPDATE plans SET status = ?2 WHERE id = ?1",
+                params![id.to_string(), status.as_str()],
+            )
             .map_err(self.err())?;
         Ok(())
     }
@@ -471,30 +572,44 @@ impl Ledger for SqliteLedger {
             .map_err(self.err())?;
         let rows = stmt
             .query_map([plan.to_string()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
             })
             .map_err(self.err())?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(self.err())?;
         rows.into_iter()
-            .map(|(plan, env, by, at, decision, reason, acknowledged_warnings, source)| {
-                Ok(ApprovalRecord {
-                    plan: plan.parse().map_err(|e| self.corrupt("approval plan", e))?,
-                    env,
-                    by,
-                    at,
-                    decision,
-                    reason,
-                    acknowledged_warnings,
-                    source,
-                })
-            })
+            .map(
+                |(plan, env, by, at, decision, reason, acknowledged_warnings, source)| {
+                    Ok(ApprovalRecord {
+                        plan: plan.parse().map_err(|e| self.corrupt("approval plan", e))?,
+                        env,
+                        by,
+                        at,
+                        decision,
+                        reason,
+                        acknowledged_warnings,
+                        source,
+                    })
+                },
+            )
             .collect()
     }
 
     fn begin_deployment(&self, d: &NewDeployment) -> Result<i64> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(self.err())?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(self.err())?;
         let claimed = tx
             .execute(
                 "UPDATE plans SET status = 'applying' WHERE id = ?1 AND status = 'pending'",
@@ -503,7 +618,11 @@ impl Ledger for SqliteLedger {
             .map_err(self.err())?;
         if claimed == 0 {
             let status: Option<String> = tx
-                .query_row("SELECT status FROM plans WHERE id = ?1", [d.plan.to_string()], |r| r.get(0))
+                .query_row(
+                    "SELECT status FROM plans WHERE id = ?1",
+                    [d.plan.to_string()],
+                    |r| r.get(0),
+                )
                 .optional()
                 .map_err(self.err())?;
             return Err(StoreError::Conflict(match status.as_deref() {
@@ -524,8 +643,11 @@ impl Ledger for SqliteLedger {
     }
 
     fn finish_deployment(&self, id: i64, o: &DeploymentOutcome) -> Result<()> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(self.err())?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(self.err())?;
         tx.execute(
             "UPDATE deployments SET status = ?2, finished_at = ?3, verified = ?4, error = ?5, log = ?6, verified_at = CASE WHEN ?4 THEN ?3 ELSE NULL END WHERE id = ?1",
             params![id, o.status.as_str(), o.at, o.verified, o.error, o.log],
@@ -547,21 +669,34 @@ impl Ledger for SqliteLedger {
     fn deployments(&self, env: Option<&str>) -> Result<Vec<DeploymentRecord>> {
         match env {
             Some(env) => self.query_deployments(
-                &format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE env = ?1 ORDER BY id DESC"),
+                &format!(
+                    "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE env = ?1 ORDER BY id DESC"
+                ),
                 &[&env],
             ),
-            None => self.query_deployments(&format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments ORDER BY id DESC"), &[]),
+            None => self.query_deployments(
+                &format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments ORDER BY id DESC"),
+                &[],
+            ),
         }
     }
 
     fn interrupted_deployments(&self) -> Result<Vec<DeploymentRecord>> {
         self.query_deployments(
-            &format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE status = 'running' ORDER BY id"),
+            &format!(
+                "SELECT {DEPLOYMENT_COLUMNS} FROM deployments WHERE status = 'running' ORDER BY id"
+            ),
             &[],
         )
     }
 
-    fn record_verification(&self, id: i64, verified: bool, report: &serde_json::Value, at: &str) -> Result<()> {
+    fn record_verification(
+        &self,
+        id: i64,
+        verified: bool,
+        report: &serde_json::Value,
+        at: &str,
+    ) -> Result<()> {
         self.conn
             .execute(
                 "UPDATE deployments SET verified = ?2, verification = ?3, verified_at = CASE WHEN ?2 THEN ?4 ELSE NULL END WHERE id = ?1",
@@ -572,8 +707,11 @@ impl Ledger for SqliteLedger {
     }
 
     fn mark_interrupted(&self, id: i64, at: &str) -> Result<()> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(self.err())?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(self.err())?;
         tx.execute(
             "UPDATE deployments SET status = 'interrupted', finished_at = ?2, error = 'ferry was interrupted during apply' WHERE id = ?1 AND status = 'running'",
             params![id, at],
@@ -588,10 +726,17 @@ impl Ledger for SqliteLedger {
     }
 
     fn acquire_lock(&self, lock: &LockRecord) -> Result<()> {
-        let tx = rusqlite::Transaction::new_unchecked(&self.conn, rusqlite::TransactionBehavior::Immediate)
-            .map_err(self.err())?;
+        let tx = rusqlite::Transaction::new_unchecked(
+            &self.conn,
+            rusqlite::TransactionBehavior::Immediate,
+        )
+        .map_err(self.err())?;
         let held = tx
-            .query_row("SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1", [&lock.env], lock_from_row)
+            .query_row(
+                "SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1",
+                [&lock.env],
+                lock_from_row,
+            )
             .optional()
             .map_err(self.err())?;
         if let Some(held) = held {
@@ -607,21 +752,30 @@ impl Ledger for SqliteLedger {
 
     fn release_lock(&self, env: &str, token: &str) -> Result<()> {
         self.conn
-            .execute("DELETE FROM locks WHERE env = ?1 AND token = ?2", params![env, token])
+            .execute(
+                "DELETE FROM locks WHERE env = ?1 AND token = ?2",
+                params![env, token],
+            )
             .map_err(self.err())?;
         Ok(())
     }
 
     fn lock(&self, env: &str) -> Result<Option<LockRecord>> {
         self.conn
-            .query_row("SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1", [env], lock_from_row)
+            .query_row(
+                "SELECT env, holder, token, purpose, since FROM locks WHERE env = ?1",
+                [env],
+                lock_from_row,
+            )
             .optional()
             .map_err(self.err())
     }
 
     fn force_unlock(&self, env: &str) -> Result<Option<LockRecord>> {
         let held = self.lock(env)?;
-        self.conn.execute("DELETE FROM locks WHERE env = ?1", [env]).map_err(self.err())?;
+        self.conn
+            .execute("DELETE FROM locks WHERE env = ?1", [env])
+            .map_err(self.err())?;
         Ok(held)
     }
 
@@ -665,16 +819,25 @@ impl Ledger for SqliteLedger {
             )
             .optional()
             .map_err(self.err())?;
-        let Some((env, release, target, at, ready, verdict, summary, detail)) = row else { return Ok(None) };
+        let Some((env, release, target, at, ready, verdict, summary, detail)) = row else {
+            return Ok(None);
+        };
         Ok(Some(RehearsalRecord {
             env,
-            release: release.parse().map_err(|e| self.corrupt("rehearsal release", e))?,
-            target: target.parse().map_err(|e| self.corrupt("rehearsal target", e))?,
+            release: release
+                .parse()
+                .map_err(|e| self.corrupt("rehearsal release", e))?,
+            target: target
+                .parse()
+                .map_err(|e| self.corrupt("rehearsal target", e))?,
             at,
             ready,
-            verdict: serde_json::from_value(serde_json::Value::String(verdict)).map_err(|e| self.corrupt("rehearsal verdict", e))?,
-            summary: serde_json::from_str(&summary).map_err(|e| self.corrupt("rehearsal summary", e))?,
-            detail: serde_json::from_str(&detail).map_err(|e| self.corrupt("rehearsal detail", e))?,
+            verdict: serde_json::from_value(serde_json::Value::String(verdict))
+                .map_err(|e| self.corrupt("rehearsal verdict", e))?,
+            summary: serde_json::from_str(&summary)
+                .map_err(|e| self.corrupt("rehearsal summary", e))?,
+            detail: serde_json::from_str(&detail)
+                .map_err(|e| self.corrupt("rehearsal detail", e))?,
         }))
     }
 
@@ -723,8 +886,14 @@ impl Ledger for SqliteLedger {
                     env,
                     kind,
                     actor,
-                    release: release.map(|r| r.parse()).transpose().map_err(|e| self.corrupt("event release", e))?,
-                    plan: plan.map(|p| p.parse()).transpose().map_err(|e| self.corrupt("event plan", e))?,
+                    release: release
+                        .map(|r| r.parse())
+                        .transpose()
+                        .map_err(|e| self.corrupt("event release", e))?,
+                    plan: plan
+                        .map(|p| p.parse())
+                        .transpose()
+                        .map_err(|e| self.corrupt("event plan", e))?,
                     message,
                 })
             })

@@ -32,7 +32,10 @@ fn plan(id: PlanId, env: &str, release: ReleaseId) -> PlanRecord {
         created_by: "me".into(),
         created_at: "2026-01-01T00:00:00Z".into(),
         status: PlanStatus::Pending,
-        summary: Summary { create: 2, ..Summary::default() },
+        summary: Summary {
+            create: 2,
+            ..Summary::default()
+        },
         verdict: Verdict::Pass,
         review: serde_json::json!({"verdict": "pass"}),
         policy: serde_json::json!([]),
@@ -45,7 +48,14 @@ fn plan(id: PlanId, env: &str, release: ReleaseId) -> PlanRecord {
 }
 
 fn deployment(plan: PlanId, release: ReleaseId) -> NewDeployment {
-    NewDeployment { env: "dev".into(), release, plan, by: "me".into(), at: "t".into(), kind: "deploy".into() }
+    NewDeployment {
+        env: "dev".into(),
+        release,
+        plan,
+        by: "me".into(),
+        at: "t".into(),
+        kind: "deploy".into(),
+    }
 }
 
 #[test]
@@ -54,7 +64,10 @@ fn reopening_keeps_data_and_schema() {
     {
         let l = SqliteLedger::open(dir.path()).unwrap();
         assert!(l.record_release(&release(rid('a'))).unwrap());
-        assert!(!l.record_release(&release(rid('a'))).unwrap(), "same release twice is one row");
+        assert!(
+            !l.record_release(&release(rid('a'))).unwrap(),
+            "same release twice is one row"
+        );
     }
     let l = SqliteLedger::open(dir.path()).unwrap();
     assert_eq!(l.releases().unwrap().len(), 1);
@@ -70,7 +83,10 @@ fn a_new_plan_supersedes_the_pending_one() {
     l.record_plan(&plan(pid('1'), "dev", rid('a'))).unwrap();
     l.record_plan(&plan(pid('2'), "dev", rid('a'))).unwrap();
     assert_eq!(l.pending_plan("dev").unwrap().unwrap().id, pid('2'));
-    assert_eq!(l.plan(&pid('1')).unwrap().unwrap().status, PlanStatus::Superseded);
+    assert_eq!(
+        l.plan(&pid('1')).unwrap().unwrap().status,
+        PlanStatus::Superseded
+    );
     let stored = l.plan(&pid('2')).unwrap().unwrap();
     assert_eq!(stored, plan(pid('2'), "dev", rid('a')));
 }
@@ -82,16 +98,29 @@ fn a_plan_is_applied_once() {
     l.record_release(&release(rid('a'))).unwrap();
     l.record_plan(&plan(pid('1'), "dev", rid('a'))).unwrap();
     let id = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap();
-    let second = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap_err();
+    let second = l
+        .begin_deployment(&deployment(pid('1'), rid('a')))
+        .unwrap_err();
     assert!(second.to_string().contains("being applied"), "{second}");
     assert_eq!(l.interrupted_deployments().unwrap().len(), 1);
     l.finish_deployment(
         id,
-        &DeploymentOutcome { status: DeploymentStatus::Succeeded, at: "t2".into(), verified: true, error: None, log: String::new() },
+        &DeploymentOutcome {
+            status: DeploymentStatus::Succeeded,
+            at: "t2".into(),
+            verified: true,
+            error: None,
+            log: String::new(),
+        },
     )
     .unwrap();
-    assert_eq!(l.plan(&pid('1')).unwrap().unwrap().status, PlanStatus::Applied);
-    let third = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap_err();
+    assert_eq!(
+        l.plan(&pid('1')).unwrap().unwrap().status,
+        PlanStatus::Applied
+    );
+    let third = l
+        .begin_deployment(&deployment(pid('1'), rid('a')))
+        .unwrap_err();
     assert!(third.to_string().contains("applied already"), "{third}");
     let deps = l.deployments(Some("dev")).unwrap();
     assert_eq!(deps.len(), 1);
@@ -108,13 +137,22 @@ fn a_failed_apply_is_never_success() {
     let id = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap();
     l.finish_deployment(
         id,
-        &DeploymentOutcome { status: DeploymentStatus::Failed, at: "t2".into(), verified: false, error: Some("boom".into()), log: "x".into() },
+        &DeploymentOutcome {
+            status: DeploymentStatus::Failed,
+            at: "t2".into(),
+            verified: false,
+            error: Some("boom".into()),
+            log: "x".into(),
+        },
     )
     .unwrap();
     let d = &l.deployments(None).unwrap()[0];
     assert_eq!(d.status, DeploymentStatus::Failed);
     assert!(!d.known_good());
-    assert_eq!(l.plan(&pid('1')).unwrap().unwrap().status, PlanStatus::Failed);
+    assert_eq!(
+        l.plan(&pid('1')).unwrap().unwrap().status,
+        PlanStatus::Failed
+    );
 }
 
 #[test]
@@ -136,7 +174,15 @@ fn approvals_and_events_round_trip() {
     l.record_approval(&a).unwrap();
     assert_eq!(l.approvals(&pid('1')).unwrap(), vec![a]);
     assert!(l.approvals(&pid('2')).unwrap().is_empty());
-    let e = Event { at: "t".into(), env: Some("prod".into()), kind: "approval".into(), actor: "alice".into(), release: None, plan: Some(pid('1')), message: "ok".into() };
+    let e = Event {
+        at: "t".into(),
+        env: Some("prod".into()),
+        kind: "approval".into(),
+        actor: "alice".into(),
+        release: None,
+        plan: Some(pid('1')),
+        message: "ok".into(),
+    };
     l.record_event(&e).unwrap();
     assert_eq!(l.events(Some("prod")).unwrap(), vec![e]);
     assert!(l.events(Some("dev")).unwrap().is_empty());
@@ -149,7 +195,15 @@ fn abandoning_is_recorded_once() {
     let l = SqliteLedger::open(dir.path()).unwrap();
     l.record_release(&release(rid('a'))).unwrap();
     l.abandon_release(&rid('a'), "me", "t", "broken").unwrap();
-    assert_eq!(l.release(&rid('a')).unwrap().unwrap().abandoned.unwrap().reason, "broken");
+    assert_eq!(
+        l.release(&rid('a'))
+            .unwrap()
+            .unwrap()
+            .abandoned
+            .unwrap()
+            .reason,
+        "broken"
+    );
     assert!(l.abandon_release(&rid('a'), "me", "t", "again").is_err());
 }
 
@@ -157,13 +211,26 @@ fn abandoning_is_recorded_once() {
 fn one_lock_per_environment() {
     let dir = tempfile::tempdir().unwrap();
     let l = SqliteLedger::open(dir.path()).unwrap();
-    let lock = LockRecord { env: "prod".into(), holder: "alice (pid 1)".into(), token: "t1".into(), purpose: "promote".into(), since: "t".into() };
+    let lock = LockRecord {
+        env: "prod".into(),
+        holder: "alice (pid 1)".into(),
+        token: "t1".into(),
+        purpose: "promote".into(),
+        since: "t".into(),
+    };
     l.acquire_lock(&lock).unwrap();
-    let other = LockRecord { holder: "bob".into(), token: "t2".into(), ..lock.clone() };
+    let other = LockRecord {
+        holder: "bob".into(),
+        token: "t2".into(),
+        ..lock.clone()
+    };
     let err = l.acquire_lock(&other).unwrap_err();
     assert!(err.to_string().contains("locked by alice (pid 1)"), "{err}");
     l.release_lock("prod", "t2").unwrap();
-    assert!(l.lock("prod").unwrap().is_some(), "only the holder's token releases it");
+    assert!(
+        l.lock("prod").unwrap().is_some(),
+        "only the holder's token releases it"
+    );
     l.release_lock("prod", "t1").unwrap();
     l.acquire_lock(&other).unwrap();
     assert_eq!(l.force_unlock("prod").unwrap().unwrap().holder, "bob");
@@ -177,9 +244,20 @@ fn verification_makes_known_good_and_interruption_is_recorded() {
     l.record_release(&release(rid('a'))).unwrap();
     l.record_plan(&plan(pid('1'), "dev", rid('a'))).unwrap();
     let id = l.begin_deployment(&deployment(pid('1'), rid('a'))).unwrap();
-    l.finish_deployment(id, &DeploymentOutcome { status: DeploymentStatus::Succeeded, at: "t2".into(), verified: false, error: None, log: String::new() }).unwrap();
+    l.finish_deployment(
+        id,
+        &DeploymentOutcome {
+            status: DeploymentStatus::Succeeded,
+            at: "t2".into(),
+            verified: false,
+            error: None,
+            log: String::new(),
+        },
+    )
+    .unwrap();
     assert!(!l.deployments(None).unwrap()[0].known_good());
-    l.record_verification(id, true, &serde_json::json!({"passed": true}), "t3").unwrap();
+    l.record_verification(id, true, &serde_json::json!({"passed": true}), "t3")
+        .unwrap();
     let d = &l.deployments(None).unwrap()[0];
     assert!(d.known_good());
     assert_eq!(d.verified_at.as_deref(), Some("t3"));
@@ -188,6 +266,12 @@ fn verification_makes_known_good_and_interruption_is_recorded() {
     let id2 = l.begin_deployment(&deployment(pid('2'), rid('a'))).unwrap();
     l.mark_interrupted(id2, "t4").unwrap();
     assert!(l.interrupted_deployments().unwrap().is_empty());
-    assert_eq!(l.deployments(None).unwrap()[0].status, DeploymentStatus::Interrupted);
-    assert_eq!(l.plan(&pid('2')).unwrap().unwrap().status, PlanStatus::Failed);
+    assert_eq!(
+        l.deployments(None).unwrap()[0].status,
+        DeploymentStatus::Interrupted
+    );
+    assert_eq!(
+        l.plan(&pid('2')).unwrap().unwrap().status,
+        PlanStatus::Failed
+    );
 }

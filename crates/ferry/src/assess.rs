@@ -26,40 +26,72 @@ impl Assessment {
 
 /// Reviews `plan_json` (against `baseline` when given) and evaluates the policies of the release
 /// unpacked at `release_root` for `env`.
-pub fn assess(release_root: &Path, env: &str, release: Option<&str>, plan_json: &Path, baseline: Option<&Path>) -> Result<Assessment> {
+pub fn assess(
+    release_root: &Path,
+    env: &str,
+    release: Option<&str>,
+    plan_json: &Path,
+    baseline: Option<&Path>,
+) -> Result<Assessment> {
     let config_path = release_root.join(crate::context::CONFIG_FILE);
-    let text = std::fs::read_to_string(&config_path)
-        .with_context(|| format!("the release has no readable {}", crate::context::CONFIG_FILE))?;
-    let config = Config::parse(&text, &format!("{} (in the release)", crate::context::CONFIG_FILE))?;
+    let text = std::fs::read_to_string(&config_path).with_context(|| {
+        format!(
+            "the release has no readable {}",
+            crate::context::CONFIG_FILE
+        )
+    })?;
+    let config = Config::parse(
+        &text,
+        &format!("{} (in the release)", crate::context::CONFIG_FILE),
+    )?;
     let review_config = ReviewConfig::from_table(&config.review)?;
     let outcome = review_files(plan_json, baseline, &review_config)?;
-    let comparison = outcome.comparison.as_ref().and_then(|c| serde_json::to_value(c).ok());
+    let comparison = outcome
+        .comparison
+        .as_ref()
+        .and_then(|c| serde_json::to_value(c).ok());
 
-    let env_policy_dir = config.environment(env).and_then(|e| e.policy_dir.as_deref());
-    let file = std::fs::File::open(plan_json).with_context(|| format!("cannot read {}", plan_json.display()))?;
+    let env_policy_dir = config
+        .environment(env)
+        .and_then(|e| e.policy_dir.as_deref());
+    let file = std::fs::File::open(plan_json)
+        .with_context(|| format!("cannot read {}", plan_json.display()))?;
     let input: serde_json::Value = serde_json::from_reader(std::io::BufReader::new(file))
-        .with_context(|| format!("cannot read {} as JSON for the policies", plan_json.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot read {} as JSON for the policies",
+                plan_json.display()
+            )
+        })?;
     let digest = change_digest(&input);
-    let policy = match PolicySet::for_environment(release_root, &config.policy, Some(env), env_policy_dir) {
-        Ok(set) => {
-            let ctx = FerryContext {
-                environment: env.to_string(),
-                release: release.map(str::to_string),
-                review: Some(outcome.review.clone()),
-                baseline: comparison.clone(),
-                approvals: vec![],
-            };
-            set.evaluate(&input, &ctx)
-        }
-        // Fail closed: a policy set that cannot load denies the plan.
-        Err(e) => PolicyReport::from_error(&e),
-    };
-    Ok(Assessment { review: outcome.review, policy, change_digest: digest })
+    let policy =
+        match PolicySet::for_environment(release_root, &config.policy, Some(env), env_policy_dir) {
+            Ok(set) => {
+                let ctx = FerryContext {
+                    environment: env.to_string(),
+                    release: release.map(str::to_string),
+                    review: Some(outcome.review.clone()),
+                    baseline: comparison.clone(),
+                    approvals: vec![],
+                };
+                set.evaluate(&input, &ctx)
+            }
+            // Fail closed: a policy set that cannot load denies the plan.
+            Err(e) => PolicyReport::from_error(&e),
+        };
+    Ok(Assessment {
+        review: outcome.review,
+        policy,
+        change_digest: digest,
+    })
 }
 
 /// (denials, warnings) in stored policy results.
 pub fn policy_counts(policy: &serde_json::Value) -> (usize, usize) {
-    let results = policy["results"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let results = policy["results"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let count = |level: &str| results.iter().filter(|r| r["level"] == level).count();
     (count("deny"), count("warn"))
 }
@@ -75,8 +107,13 @@ pub fn change_digest(plan: &serde_json::Value) -> String {
         .flatten()
         .map(|rc| {
             serde_json::json!([
-                rc["address"], rc["deposed"], rc["change"]["actions"], rc["change"]["before"], rc["change"]["after"],
-                rc["change"]["after_unknown"], rc["change"]["replace_paths"]
+                rc["address"],
+                rc["deposed"],
+                rc["change"]["actions"],
+                rc["change"]["before"],
+                rc["change"]["after"],
+                rc["change"]["after_unknown"],
+                rc["change"]["replace_paths"]
             ])
         })
         .collect();

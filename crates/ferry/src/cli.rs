@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "ferry", version, about = "Promote one immutable IaC release from dev to staging to prod, safely.")]
+#[command(
+    name = "ferry",
+    version,
+    about = "Promote one immutable IaC release from dev to staging to prod, safely."
+)]
 pub struct Cli {
     /// Project directory (default: search upward for ferry.toml).
     #[arg(short = 'C', global = true, value_name = "DIR")]
@@ -203,6 +207,7 @@ pub enum PolicyCommand {
     /// Run policy tests (Rego `test_*` rules and fixture plans with expected outcomes).
     Test {
         /// Policy directory (default: the project's policy dir).
+        #[arg(id = "policy_dir", value_name = "DIR")]
         dir: Option<PathBuf>,
     },
     /// Evaluate policies against a plan JSON file, without a project.

@@ -33,7 +33,10 @@ pub fn start_dir(dir: Option<&Path>) -> Result<PathBuf> {
 /// The nearest directory at or above `start` holding ferry.toml.
 pub fn find_root(start: &Path) -> Option<PathBuf> {
     let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-    start.ancestors().find(|d| d.join(CONFIG_FILE).is_file()).map(Path::to_path_buf)
+    start
+        .ancestors()
+        .find(|d| d.join(CONFIG_FILE).is_file())
+        .map(Path::to_path_buf)
 }
 
 impl Project {
@@ -57,7 +60,12 @@ impl Project {
             Some(d) => PathBuf::from(d),
             None => root.join(config.project.data_dir.as_deref().unwrap_or(".ferry")),
         };
-        Ok(Project { root: root.to_path_buf(), config, config_path, data_dir })
+        Ok(Project {
+            root: root.to_path_buf(),
+            config,
+            config_path,
+            data_dir,
+        })
     }
 
     pub fn env(&self, name: &str) -> Result<&ferry_core::EnvironmentConfig> {
@@ -73,7 +81,14 @@ impl Project {
 
 /// Who is acting: `FERRY_USER`, else the CI's actor variable, else `git config user.email`.
 pub fn identity(root: &Path) -> Result<String> {
-    for var in ["FERRY_USER", "GITHUB_ACTOR", "GITLAB_USER_LOGIN", "BUILDKITE_BUILD_CREATOR_EMAIL", "CIRCLE_USERNAME", "BUILD_REQUESTEDFOREMAIL"] {
+    for var in [
+        "FERRY_USER",
+        "GITHUB_ACTOR",
+        "GITLAB_USER_LOGIN",
+        "BUILDKITE_BUILD_CREATOR_EMAIL",
+        "CIRCLE_USERNAME",
+        "BUILD_REQUESTEDFOREMAIL",
+    ] {
         if let Some(v) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
             return Ok(v.trim().to_string());
         }

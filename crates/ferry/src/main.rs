@@ -2,16 +2,16 @@
 //! result and maps the outcome to the documented exit codes (0 ok, 1 error, 2 usage, 3 blocked).
 //! Decisions live in `ferry-core`; I/O lives in the adapter crates. This binary only wires them.
 
+mod assess;
 mod cli;
 mod commands;
 mod context;
 mod exit;
+mod gates;
 mod output;
 mod session;
-mod workflow;
-mod assess;
-mod gates;
 mod verify;
+mod workflow;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -9,7 +9,9 @@ use ferry_core::promotion::{entry_gates, EntryFacts, UnmetGate};
 use ferry_core::{EnvironmentConfig, PlanId, ReleaseId};
 use ferry_engine::{Engine, Progress, RunOptions};
 use ferry_release::ReleaseStore;
-use ferry_store::{DeploymentRecord, Event, Ledger, LockRecord, PlanRecord, ReleaseRecord, SqliteLedger};
+use ferry_store::{
+    DeploymentRecord, Event, Ledger, LockRecord, PlanRecord, ReleaseRecord, SqliteLedger,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -24,7 +26,11 @@ impl Session {
         let project = Project::discover(dir)?;
         let ledger = SqliteLedger::open(&project.data_dir)?;
         let releases = ReleaseStore::new(&project.data_dir);
-        let session = Session { project, ledger, releases };
+        let session = Session {
+            project,
+            ledger,
+            releases,
+        };
         session.warn_interrupted()?;
         Ok(session)
     }
@@ -42,7 +48,16 @@ impl Session {
             if lock.is_some() {
                 self.ledger.force_unlock(&d.env)?;
             }
-            self.event(Some(&d.env), "deployment.interrupted", Some(&d.release), Some(&d.plan), format!("deployment #{} was interrupted (ferry died during apply)", d.id))?;
+            self.event(
+                Some(&d.env),
+                "deployment.interrupted",
+                Some(&d.release),
+                Some(&d.plan),
+                format!(
+                    "deployment #{} was interrupted (ferry died during apply)",
+                    d.id
+                ),
+            )?;
             eprintln!(
                 "warning: deployment #{} of release {} to '{}' (plan {}), started {} by {}, was interrupted: ferry died during apply. \
                  It is recorded as interrupted, its plan can no longer be used, and the state of '{}' may be partly changed. \
@@ -63,12 +78,31 @@ impl Session {
     /// Takes `env`'s lock for this process; released when the guard drops.
     pub fn lock(&self, env: &str, purpose: &str) -> Result<LockGuard<'_>> {
         let token = format!("{}:{}:{}", hostname(), std::process::id(), now());
-        let holder = format!("{} (pid {} on {})", self.actor().unwrap_or_else(|_| "unknown".into()), std::process::id(), hostname());
-        let record = LockRecord { env: env.to_string(), holder, token: token.clone(), purpose: purpose.to_string(), since: now() };
+        let holder = format!(
+            "{} (pid {} on {})",
+            self.actor().unwrap_or_else(|_| "unknown".into()),
+            std::process::id(),
+            hostname()
+        );
+        let record = LockRecord {
+            env: env.to_string(),
+            holder,
+            token: token.clone(),
+            purpose: purpose.to_string(),
+            since: now(),
+        };
         match self.ledger.acquire_lock(&record) {
-            Ok(()) => Ok(LockGuard { session: self, env: env.to_string(), token }),
+            Ok(()) => Ok(LockGuard {
+                session: self,
+                env: env.to_string(),
+                token,
+            }),
             Err(ferry_store::StoreError::Locked(held)) => {
-                let gone = if lock_alive(&held.token) { "" } else { " (its process is gone: the lock is stale)" };
+                let gone = if lock_alive(&held.token) {
+                    ""
+                } else {
+                    " (its process is gone: the lock is stale)"
+                };
                 Err(Blocked(format!(
                     "'{env}' is locked by {} since {} for {}{gone}; one promotion at a time. If it died: `ferry unlock --env {env} --reason ...`",
                     held.holder, held.since, held.purpose
@@ -121,29 +155,57 @@ impl Session {
             }
         };
         if plan.env != env {
-            bail!("plan {} belongs to environment '{}', not '{env}'", plan.id.short(), plan.env);
+            bail!(
+                "plan {} belongs to environment '{}', not '{env}'",
+                plan.id.short(),
+                plan.env
+            );
         }
         Ok(plan)
     }
 
     /// The newest deployment of `env` that succeeded and was verified.
     pub fn current(&self, env: &str) -> Result<Option<DeploymentRecord>> {
-        Ok(self.ledger.deployments(Some(env))?.into_iter().find(|d| d.known_good()))
+        Ok(self
+            .ledger
+            .deployments(Some(env))?
+            .into_iter()
+            .find(|d| d.known_good()))
     }
 
     pub fn known_good_in(&self, env: &str, release: &ReleaseId) -> Result<bool> {
-        Ok(self.ledger.deployments(Some(env))?.iter().any(|d| d.known_good() && &d.release == release))
+        Ok(self
+            .ledger
+            .deployments(Some(env))?
+            .iter()
+            .any(|d| d.known_good() && &d.release == release))
     }
 
-    pub fn entry_gates(&self, env: &EnvironmentConfig, release: &ReleaseRecord) -> Result<Vec<UnmetGate>> {
-        let first = self.project.config.first_environment().map_or(env.name(), |e| e.name());
+    pub fn entry_gates(
+        &self,
+        env: &EnvironmentConfig,
+        release: &ReleaseRecord,
+    ) -> Result<Vec<UnmetGate>> {
+        let first = self
+            .project
+            .config
+            .first_environment()
+            .map_or(env.name(), |e| e.name());
         let upstream_deploy = match env.from_env() {
-            Some(up) => self.ledger.deployments(Some(up))?.into_iter().find(|d| d.known_good() && d.release == release.id),
+            Some(up) => self
+                .ledger
+                .deployments(Some(up))?
+                .into_iter()
+                .find(|d| d.known_good() && d.release == release.id),
             None => None,
         };
         let upstream_known_good = env.from_env().is_none() || upstream_deploy.is_some();
         let soaking = match &upstream_deploy {
-            Some(d) => crate::gates::soaking(env, d.verified_at.as_deref().or(d.finished_at.as_deref()), crate::gates::now_ts()?)?,
+            Some(d) => crate::gates::soaking(
+                env,
+                d.verified_at.as_deref().or(d.finished_at.as_deref()),
+                crate::gates::now_ts()?,
+            )?,
             None => None,
         };
         Ok(entry_gates(&EntryFacts {
@@ -170,10 +232,24 @@ impl Session {
         }
         let newest = &releases[0];
         let gates = self.entry_gates(env, newest)?;
-        Err(blocked(&format!("no release may enter '{}'; the newest, {}:", env.name(), newest.id.short()), &gates))
+        Err(blocked(
+            &format!(
+                "no release may enter '{}'; the newest, {}:",
+                env.name(),
+                newest.id.short()
+            ),
+            &gates,
+        ))
     }
 
-    pub fn event(&self, env: Option<&str>, kind: &str, release: Option<&ReleaseId>, plan: Option<&PlanId>, message: String) -> Result<()> {
+    pub fn event(
+        &self,
+        env: Option<&str>,
+        kind: &str,
+        release: Option<&ReleaseId>,
+        plan: Option<&PlanId>,
+        message: String,
+    ) -> Result<()> {
         let actor = self.actor().unwrap_or_else(|_| "unknown".to_string());
         self.ledger.record_event(&Event {
             at: now(),
@@ -188,15 +264,30 @@ impl Session {
     }
 
     pub fn engine(&self) -> Result<Engine> {
-        Ok(Engine::locate(self.project.config.engine.binary.as_deref())?)
+        Ok(Engine::locate(
+            self.project.config.engine.binary.as_deref(),
+        )?)
     }
 
     pub fn run_options(&self, env: &str, apply: bool) -> Result<RunOptions> {
         let cfg = &self.project.config.engine;
-        let (text, default) = if apply { (&cfg.apply_timeout, 3600) } else { (&cfg.plan_timeout, 1800) };
+        let (text, default) = if apply {
+            (&cfg.apply_timeout, 3600)
+        } else {
+            (&cfg.plan_timeout, 1800)
+        };
         let timeout = match text {
-            Some(t) => ferry_core::config::parse_duration(t)
-                .map_err(|m| anyhow!("{}: [engine] {}: {m}", self.project.config_path.display(), if apply { "apply_timeout" } else { "plan_timeout" }))?,
+            Some(t) => ferry_core::config::parse_duration(t).map_err(|m| {
+                anyhow!(
+                    "{}: [engine] {}: {m}",
+                    self.project.config_path.display(),
+                    if apply {
+                        "apply_timeout"
+                    } else {
+                        "plan_timeout"
+                    }
+                )
+            })?,
             None => Duration::from_secs(default),
         };
         let mut opts = RunOptions::new(env);
@@ -217,16 +308,22 @@ impl Session {
     }
 
     pub fn state_path(&self, env: &str) -> PathBuf {
-        self.project.data_dir.join("state").join(env).join("terraform.tfstate")
+        self.project
+            .data_dir
+            .join("state")
+            .join(env)
+            .join("terraform.tfstate")
     }
 
     /// A fresh work directory for `env`, holding the unpacked (and hash-verified) release.
     pub fn unpack_workdir(&self, name: &str, release: &ReleaseId) -> Result<PathBuf> {
         let work = self.project.data_dir.join("work").join(name);
         if work.exists() {
-            std::fs::remove_dir_all(&work).with_context(|| format!("cannot clear {}", work.display()))?;
+            std::fs::remove_dir_all(&work)
+                .with_context(|| format!("cannot clear {}", work.display()))?;
         }
-        std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+        std::fs::create_dir_all(&work)
+            .with_context(|| format!("cannot create {}", work.display()))?;
         self.releases.unpack(release, &work)?;
         Ok(work)
     }
@@ -257,7 +354,9 @@ fn hostname() -> String {
 /// another host counts as alive.
 fn lock_alive(token: &str) -> bool {
     let mut parts = token.splitn(3, ':');
-    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else { return true };
+    let (Some(host), Some(pid)) = (parts.next(), parts.next()) else {
+        return true;
+    };
     if host != hostname() {
         return true;
     }
@@ -282,14 +381,19 @@ pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string())
 }
 
 pub fn sha256_file(path: &Path) -> Result<String> {
     use sha2::{Digest, Sha256};
-    let mut file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     Ok(hex::encode(hasher.finalize()))
 }

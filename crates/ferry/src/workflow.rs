@@ -9,8 +9,8 @@ use ferry_core::promotion::{apply_gates, ApplyFacts};
 use ferry_core::{EnvironmentConfig, PlanId, Review};
 use ferry_engine::{Engine, RunOptions, StateBackend};
 use ferry_store::{
-    ApprovalRecord, DeploymentOutcome, DeploymentRecord, DeploymentStatus, Ledger, NewDeployment, PlanRecord, PlanStatus,
-    ReleaseRecord,
+    ApprovalRecord, DeploymentOutcome, DeploymentRecord, DeploymentStatus, Ledger, NewDeployment,
+    PlanRecord, PlanStatus, ReleaseRecord,
 };
 use std::path::{Path, PathBuf};
 
@@ -22,9 +22,13 @@ pub struct Planned {
 
 fn backend(session: &Session, env: &EnvironmentConfig) -> StateBackend {
     if env.backend_config.is_empty() {
-        StateBackend::Local { path: session.state_path(env.name()) }
+        StateBackend::Local {
+            path: session.state_path(env.name()),
+        }
     } else {
-        StateBackend::Configured { settings: env.backend_config.clone() }
+        StateBackend::Configured {
+            settings: env.backend_config.clone(),
+        }
     }
 }
 
@@ -39,10 +43,17 @@ pub struct Prepared {
 }
 
 /// Unpacks the release into work dir `work_name` and initialises the engine there.
-pub fn prepare(session: &Session, env: &EnvironmentConfig, release: &ReleaseRecord, work_name: &str, apply: bool) -> Result<Prepared> {
+pub fn prepare(
+    session: &Session,
+    env: &EnvironmentConfig,
+    release: &ReleaseRecord,
+    work_name: &str,
+    apply: bool,
+) -> Result<Prepared> {
     let engine = session.engine()?;
     let mut opts = session.run_options(env.name(), apply)?;
-    opts.env.push(("FERRY_RELEASE".to_string(), release.id.to_string()));
+    opts.env
+        .push(("FERRY_RELEASE".to_string(), release.id.to_string()));
     let work = session.unpack_workdir(work_name, &release.id)?;
     let module_dir = work.join(&session.project.config.project.root);
     if !module_dir.is_dir() {
@@ -56,12 +67,22 @@ pub fn prepare(session: &Session, env: &EnvironmentConfig, release: &ReleaseReco
     for v in &env.var_files {
         let path = work.join(v);
         if !path.is_file() {
-            bail!("environment '{}': var file '{v}' is not in release {} (is it committed?)", env.name(), release.id.short());
+            bail!(
+                "environment '{}': var file '{v}' is not in release {} (is it committed?)",
+                env.name(),
+                release.id.short()
+            );
         }
         var_files.push(path);
     }
     engine.init(&module_dir, &backend(session, env), &opts)?;
-    Ok(Prepared { release_root: work, module_dir, var_files, engine, opts })
+    Ok(Prepared {
+        release_root: work,
+        module_dir,
+        var_files,
+        engine,
+        opts,
+    })
 }
 
 /// An engine plan of `release` for `env` in work dir `work_name`, reviewed (against `baseline`
@@ -73,17 +94,43 @@ pub struct Evaluated {
     pub identity: Option<ferry_engine::StateIdentity>,
 }
 
-pub fn evaluate(session: &Session, env: &EnvironmentConfig, release: &ReleaseRecord, work_name: &str, baseline: Option<&Path>) -> Result<Evaluated> {
+pub fn evaluate(
+    session: &Session,
+    env: &EnvironmentConfig,
+    release: &ReleaseRecord,
+    work_name: &str,
+    baseline: Option<&Path>,
+) -> Result<Evaluated> {
     let prepared = prepare(session, env, release, work_name, false)?;
-    let identity = prepared.engine.state_identity(&prepared.module_dir, &prepared.opts)?;
+    let identity = prepared
+        .engine
+        .state_identity(&prepared.module_dir, &prepared.opts)?;
     let plan_file = prepared.module_dir.join("ferry.tfplan");
-    prepared.engine.plan(&prepared.module_dir, &prepared.var_files, &plan_file, &prepared.opts)?;
-    let json = prepared.engine.show_json(&prepared.module_dir, &plan_file, &prepared.opts)?;
+    prepared.engine.plan(
+        &prepared.module_dir,
+        &prepared.var_files,
+        &plan_file,
+        &prepared.opts,
+    )?;
+    let json = prepared
+        .engine
+        .show_json(&prepared.module_dir, &plan_file, &prepared.opts)?;
     let plan_json = prepared.module_dir.join("ferry-plan.json");
     write_private(&plan_json, &json)?;
     let release_text = release.id.to_string();
-    let assessment = assess::assess(&prepared.release_root, env.name(), Some(&release_text), &plan_json, baseline)?;
-    Ok(Evaluated { plan_file, plan_json, assessment, identity })
+    let assessment = assess::assess(
+        &prepared.release_root,
+        env.name(),
+        Some(&release_text),
+        &plan_json,
+        baseline,
+    )?;
+    Ok(Evaluated {
+        plan_file,
+        plan_json,
+        assessment,
+        identity,
+    })
 }
 
 /// Plans `release` for `env`: checks the entry gates, runs the engine, reviews against the
@@ -93,21 +140,28 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
     let env = session.env(env_name)?;
     let gates = session.entry_gates(env, release)?;
     if !gates.is_empty() {
-        return Err(blocked(&format!("release {} may not enter '{env_name}':", release.id.short()), &gates));
+        return Err(blocked(
+            &format!("release {} may not enter '{env_name}':", release.id.short()),
+            &gates,
+        ));
     }
     eprintln!("planning release {} for '{env_name}'", release.id.short());
     let baseline = match env.from_env() {
         Some(up) => session.ledger.latest_plan_for(up, &release.id)?,
         None => None,
     };
-    let baseline_json = baseline.as_ref().map(|b| session.plan_dir(&b.id).join("plan.json"));
+    let baseline_json = baseline
+        .as_ref()
+        .map(|b| session.plan_dir(&b.id).join("plan.json"));
     let ev = evaluate(session, env, release, env_name, baseline_json.as_deref())?;
 
     let plan_id = PlanId::from_hex(&sha256_file(&ev.plan_file)?)?;
     let dir = session.plan_dir(&plan_id);
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    std::fs::rename(&ev.plan_json, dir.join("plan.json")).with_context(|| format!("cannot store the plan JSON in {}", dir.display()))?;
-    std::fs::copy(&ev.plan_file, dir.join("plan.tfplan")).with_context(|| format!("cannot store the plan file in {}", dir.display()))?;
+    std::fs::rename(&ev.plan_json, dir.join("plan.json"))
+        .with_context(|| format!("cannot store the plan JSON in {}", dir.display()))?;
+    std::fs::copy(&ev.plan_file, dir.join("plan.tfplan"))
+        .with_context(|| format!("cannot store the plan file in {}", dir.display()))?;
 
     let previous = session.ledger.pending_plan(env_name)?;
     let review = ev.assessment.review.clone();
@@ -149,26 +203,56 @@ pub fn plan_env(session: &Session, env_name: &str, release: &ReleaseRecord) -> R
 /// Approvals name one plan. A re-plan keeps them only when it is the same release and its
 /// normalized change set is identical (nothing a reviewer saw has changed); the ledger says which.
 fn carry_or_void_approvals(session: &Session, prev: &PlanRecord, new: &PlanRecord) -> Result<()> {
-    let approvals: Vec<ApprovalRecord> = session.ledger.approvals(&prev.id)?.into_iter().filter(|a| a.decision == "approve").collect();
+    let approvals: Vec<ApprovalRecord> = session
+        .ledger
+        .approvals(&prev.id)?
+        .into_iter()
+        .filter(|a| a.decision == "approve")
+        .collect();
     if approvals.is_empty() {
         return Ok(());
     }
-    let identical = prev.release == new.release && prev.change_digest.is_some() && prev.change_digest == new.change_digest;
+    let identical = prev.release == new.release
+        && prev.change_digest.is_some()
+        && prev.change_digest == new.change_digest;
     if identical {
         for a in &approvals {
             session.ledger.record_approval(&ApprovalRecord {
                 plan: new.id.clone(),
-                source: format!("carried over from plan {} (identical change set)", prev.id.short()),
+                source: format!(
+                    "carried over from plan {} (identical change set)",
+                    prev.id.short()
+                ),
                 ..a.clone()
             })?;
         }
-        let msg = format!("{} approval(s) carried over from plan {}: the change set is identical", approvals.len(), prev.id.short());
+        let msg = format!(
+            "{} approval(s) carried over from plan {}: the change set is identical",
+            approvals.len(),
+            prev.id.short()
+        );
         eprintln!("{msg}");
-        session.event(Some(&new.env), "approvals.carried", Some(&new.release), Some(&new.id), msg)?;
+        session.event(
+            Some(&new.env),
+            "approvals.carried",
+            Some(&new.release),
+            Some(&new.id),
+            msg,
+        )?;
     } else {
-        let msg = format!("{} approval(s) of plan {} voided: the new plan changes something else", approvals.len(), prev.id.short());
+        let msg = format!(
+            "{} approval(s) of plan {} voided: the new plan changes something else",
+            approvals.len(),
+            prev.id.short()
+        );
         eprintln!("{msg}");
-        session.event(Some(&new.env), "approvals.voided", Some(&new.release), Some(&new.id), msg)?;
+        session.event(
+            Some(&new.env),
+            "approvals.voided",
+            Some(&new.release),
+            Some(&new.id),
+            msg,
+        )?;
     }
     Ok(())
 }
@@ -184,8 +268,12 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
         // The plan JSON holds variable values in clear; keep it to the owner like Terraform's state.
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut f = opts
+        .open(&tmp)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }
@@ -195,13 +283,20 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 /// verification) but never a review block or a policy deny.
 pub fn check_apply_gates(session: &Session, plan: &PlanRecord, auto_rollback: bool) -> Result<()> {
     let env = session.env(&plan.env)?;
-    let release = session
-        .ledger
-        .release(&plan.release)?
-        .ok_or_else(|| anyhow!("plan {} names release {} which is not in the ledger", plan.id.short(), plan.release))?;
+    let release = session.ledger.release(&plan.release)?.ok_or_else(|| {
+        anyhow!(
+            "plan {} names release {} which is not in the ledger",
+            plan.id.short(),
+            plan.release
+        )
+    })?;
     let mut gates = session.entry_gates(env, &release)?;
     let approvals = session.ledger.approvals(&plan.id)?;
-    let approvers: Vec<&str> = approvals.iter().filter(|a| a.decision == "approve").map(|a| a.by.as_str()).collect();
+    let approvers: Vec<&str> = approvals
+        .iter()
+        .filter(|a| a.decision == "approve")
+        .map(|a| a.by.as_str())
+        .collect();
     let (denials, warnings) = assess::policy_counts(&plan.policy);
     let now = crate::gates::now_ts()?;
     gates.extend(apply_gates(&ApplyFacts {
@@ -211,14 +306,23 @@ pub fn check_apply_gates(session: &Session, plan: &PlanRecord, auto_rollback: bo
         policy_warnings: warnings,
         approvals_needed: if auto_rollback { 0 } else { env.approvals },
         approvers,
-        warnings_acknowledged: approvals.iter().any(|a| a.decision == "approve" && a.acknowledged_warnings),
+        warnings_acknowledged: approvals
+            .iter()
+            .any(|a| a.decision == "approve" && a.acknowledged_warnings),
         frozen: crate::gates::frozen(env, now)?,
         too_old: crate::gates::too_old(env, &plan.created_at, now)?,
     }));
     if gates.is_empty() {
         Ok(())
     } else {
-        Err(blocked(&format!("plan {} may not be applied to '{}':", plan.id.short(), plan.env), &gates))
+        Err(blocked(
+            &format!(
+                "plan {} may not be applied to '{}':",
+                plan.id.short(),
+                plan.env
+            ),
+            &gates,
+        ))
     }
 }
 
@@ -255,9 +359,14 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
     // so ferry compares the state identity the plan was made against, before the engine runs.
     let identity = p.engine.state_identity(&p.module_dir, &p.opts)?;
     let planned = (plan.state_lineage.clone(), plan.state_serial);
-    let current = (identity.as_ref().map(|i| i.lineage.clone()), identity.as_ref().map(|i| i.serial));
+    let current = (
+        identity.as_ref().map(|i| i.lineage.clone()),
+        identity.as_ref().map(|i| i.serial),
+    );
     if planned != current {
-        session.ledger.set_plan_status(&plan.id, PlanStatus::Superseded)?;
+        session
+            .ledger
+            .set_plan_status(&plan.id, PlanStatus::Superseded)?;
         bail!(
             "the state of '{}' changed since plan {} was made (serial {} then, {} now); the plan is stale. Run `ferry plan --env {}` again",
             plan.env,
@@ -268,7 +377,8 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
         );
     }
     let local_plan = p.module_dir.join("ferry.tfplan");
-    std::fs::copy(&stored_plan, &local_plan).with_context(|| format!("cannot copy the plan into {}", p.module_dir.display()))?;
+    std::fs::copy(&stored_plan, &local_plan)
+        .with_context(|| format!("cannot copy the plan into {}", p.module_dir.display()))?;
 
     let by = session.actor()?;
     let deployment_id = session.ledger.begin_deployment(&NewDeployment {
@@ -279,10 +389,21 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
         at: now(),
         kind: kind.to_string(),
     })?;
-    eprintln!("applying plan {} (release {}) to '{}'", plan.id.short(), release.id.short(), plan.env);
+    eprintln!(
+        "applying plan {} (release {}) to '{}'",
+        plan.id.short(),
+        release.id.short(),
+        plan.env
+    );
     let result = p.engine.apply(&p.module_dir, &local_plan, &p.opts);
     let outcome = match &result {
-        Ok(log) => DeploymentOutcome { status: DeploymentStatus::Succeeded, at: now(), verified: false, error: None, log: tail(&log.output) },
+        Ok(log) => DeploymentOutcome {
+            status: DeploymentStatus::Succeeded,
+            at: now(),
+            verified: false,
+            error: None,
+            log: tail(&log.output),
+        },
         Err(e) => DeploymentOutcome {
             status: DeploymentStatus::Failed,
             at: now(),
@@ -294,7 +415,11 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
     session.ledger.finish_deployment(deployment_id, &outcome)?;
     session.event(
         Some(&plan.env),
-        if result.is_ok() { "deployment.succeeded" } else { "deployment.failed" },
+        if result.is_ok() {
+            "deployment.succeeded"
+        } else {
+            "deployment.failed"
+        },
         Some(&plan.release),
         Some(&plan.id),
         match &outcome.error {
@@ -302,7 +427,13 @@ pub fn apply_plan(session: &Session, plan: &PlanRecord, kind: &str) -> Result<De
             Some(e) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
         },
     )?;
-    result.with_context(|| format!("apply of plan {} to '{}' failed; recorded as failed in the ledger", plan.id.short(), plan.env))?;
+    result.with_context(|| {
+        format!(
+            "apply of plan {} to '{}' failed; recorded as failed in the ledger",
+            plan.id.short(),
+            plan.env
+        )
+    })?;
 
     crate::verify::verify_deployment(session, env, &release, deployment_id, &p)?;
     find_deployment(session, &plan.env, deployment_id)

@@ -12,7 +12,10 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
     assert_eq!(p.release(), id, "same commit, same id");
 
     p.ok(&["promote", "--to", "dev"]);
-    assert!(p.sim().join("dev/db/data.db").is_file(), "dev database created by the real engine");
+    assert!(
+        p.sim().join("dev/db/data.db").is_file(),
+        "dev database created by the real engine"
+    );
 
     // prod before staging: blocked, naming staging
     let (code, _, err) = p.run(&["promote", "--to", "prod", "--release", &id]);
@@ -24,7 +27,10 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
     let (code, out, err) = p.run(&["promote", "--to", "prod"]);
     assert_eq!(code, 3, "{out}{err}");
     assert!(err.contains("needs 1 approval"), "{err}");
-    assert!(out.contains("compared with the plan of the same release in 'staging'"), "{out}");
+    assert!(
+        out.contains("compared with the plan of the same release in 'staging'"),
+        "{out}"
+    );
 
     let status = p.json(&["status", "--env", "prod"]);
     let pending = &status["environments"][0]["pending_plan"];
@@ -39,8 +45,14 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
     let deployment = p.json(&["apply", "--env", "prod"]);
     assert_eq!(deployment["status"], "succeeded");
     assert_eq!(deployment["release"], id.as_str());
-    assert!(p.sim().join("prod/web/replica-2").is_dir(), "prod has 3 replicas");
-    assert!(!p.sim().join("staging/web/replica-2").exists(), "staging has 2");
+    assert!(
+        p.sim().join("prod/web/replica-2").is_dir(),
+        "prod has 3 replicas"
+    );
+    assert!(
+        !p.sim().join("staging/web/replica-2").exists(),
+        "staging has 2"
+    );
 
     // a second apply of the same plan is refused
     let plan = deployment["plan"].as_str().unwrap();
@@ -58,7 +70,12 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
         assert_eq!(e["pending_plan"], serde_json::Value::Null);
     }
     let history = p.json(&["history", "--env", "prod"]);
-    let kinds: Vec<_> = history.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<_> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds, ["deployment.succeeded", "approval", "plan.created"]);
 }
 
@@ -78,8 +95,14 @@ fn a_tampered_artifact_is_refused() {
     std::fs::write(&artifact, bytes).unwrap();
     let (code, _, err) = p.run(&["plan", "--env", "dev", "--release", &id]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.to_lowercase().contains("modified") || err.contains("tamper"), "{err}");
-    assert!(p.json(&["status"])["environments"][0]["pending_plan"].is_null(), "nothing recorded");
+    assert!(
+        err.to_lowercase().contains("modified") || err.contains("tamper"),
+        "{err}"
+    );
+    assert!(
+        p.json(&["status"])["environments"][0]["pending_plan"].is_null(),
+        "nothing recorded"
+    );
 }
 
 #[test]
@@ -87,7 +110,12 @@ fn a_tampered_plan_file_is_not_applied() {
     let p = Project::example();
     p.release();
     let plan = p.json(&["plan", "--env", "dev"]);
-    let hex = plan["plan"].as_str().unwrap().strip_prefix("sha256:").unwrap().to_string();
+    let hex = plan["plan"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("sha256:")
+        .unwrap()
+        .to_string();
     let file = p.data().join("plans").join(&hex).join("plan.tfplan");
     let mut bytes = std::fs::read(&file).unwrap();
     bytes.push(0);
@@ -111,10 +139,17 @@ fn a_failing_apply_is_recorded_as_failed() {
     p.release();
     let (code, _, err) = p.run(&["promote", "--to", "dev"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("apply") && err.contains("disk full"), "the engine's stderr is shown: {err}");
+    assert!(
+        err.contains("apply") && err.contains("disk full"),
+        "the engine's stderr is shown: {err}"
+    );
     let dev = &p.json(&["status", "--env", "dev"])["environments"][0];
     assert_eq!(dev["last_deployment"]["status"], "failed");
-    assert_eq!(dev["current_release"], serde_json::Value::Null, "a failed deployment is never known-good");
+    assert_eq!(
+        dev["current_release"],
+        serde_json::Value::Null,
+        "a failed deployment is never known-good"
+    );
     let (code, _, err) = p.run(&["promote", "--to", "staging", "--yes"]);
     assert_eq!(code, 3, "{err}");
 }
@@ -122,7 +157,11 @@ fn a_failing_apply_is_recorded_as_failed() {
 #[test]
 fn a_var_file_with_an_hcl_error_names_the_file() {
     let p = Project::example();
-    std::fs::write(p.root().join("infra/environments/dev.tfvars"), "web_replicas = = 2\n").unwrap();
+    std::fs::write(
+        p.root().join("infra/environments/dev.tfvars"),
+        "web_replicas = = 2\n",
+    )
+    .unwrap();
     p.commit("broken dev inputs");
     p.release();
     let (code, _, err) = p.run(&["plan", "--env", "dev"]);
@@ -139,21 +178,34 @@ fn missing_terraform_is_a_clear_error() {
     cmd.env("PATH", "/nonexistent");
     let (code, _, err) = common::run(cmd);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("install-terraform") || err.contains("PATH"), "{err}");
+    assert!(
+        err.contains("install-terraform") || err.contains("PATH"),
+        "{err}"
+    );
 }
 
 #[test]
 fn dirty_trees_and_dirty_releases() {
     let p = Project::example();
-    p.edit("infra/environments/dev.tfvars", "web_replicas      = 1", "web_replicas      = 2");
+    p.edit(
+        "infra/environments/dev.tfvars",
+        "web_replicas      = 1",
+        "web_replicas      = 2",
+    );
     let (code, _, err) = p.run(&["release", "create"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("dev.tfvars") && err.contains("--allow-dirty"), "{err}");
+    assert!(
+        err.contains("dev.tfvars") && err.contains("--allow-dirty"),
+        "{err}"
+    );
     let dirty = p.json(&["release", "create", "--allow-dirty"]);
     assert_eq!(dirty["dirty"], true);
     let id = dirty["id"].as_str().unwrap();
     p.ok(&["promote", "--to", "dev", "--release", id]);
-    assert!(p.sim().join("dev/web/replica-1").is_dir(), "the dirty inputs were used");
+    assert!(
+        p.sim().join("dev/web/replica-1").is_dir(),
+        "the dirty inputs were used"
+    );
     let (code, _, err) = p.run(&["plan", "--env", "staging", "--release", id]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("dirty"), "{err}");
@@ -163,13 +215,22 @@ fn dirty_trees_and_dirty_releases() {
 fn bad_project_inputs() {
     let p = Project::example();
     // unknown release
-    let (code, _, err) = p.run(&["plan", "--env", "dev", "--release", "sha256:deadbeefdeadbeef"]);
+    let (code, _, err) = p.run(&[
+        "plan",
+        "--env",
+        "dev",
+        "--release",
+        "sha256:deadbeefdeadbeef",
+    ]);
     assert_eq!(code, 1);
     assert!(err.contains("unknown release"), "{err}");
     // unknown environment
     let (code, _, err) = p.run(&["plan", "--env", "qa"]);
     assert_eq!(code, 1);
-    assert!(err.contains("no environment 'qa'") && err.contains("dev, staging, prod"), "{err}");
+    assert!(
+        err.contains("no environment 'qa'") && err.contains("dev, staging, prod"),
+        "{err}"
+    );
     // no ferry.toml
     let empty = tempfile::tempdir().unwrap();
     let (code, _, err) = common::run({
@@ -190,7 +251,10 @@ fn not_a_git_repository() {
     let dir = tempfile::tempdir().unwrap();
     common::copy_dir(&common::repo_root().join("examples/demo"), dir.path());
     let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
-    cmd.arg("-C").arg(dir.path()).args(["release", "create"]).env("FERRY_USER", "t");
+    cmd.arg("-C")
+        .arg(dir.path())
+        .args(["release", "create"])
+        .env("FERRY_USER", "t");
     let (code, _, err) = common::run(cmd);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("git"), "{err}");
@@ -199,27 +263,66 @@ fn not_a_git_repository() {
 #[test]
 fn init_scaffolds_and_validates() {
     let dir = tempfile::tempdir().unwrap();
-    common::copy_dir(&common::repo_root().join("examples/demo/infra"), &dir.path().join("infra"));
+    common::copy_dir(
+        &common::repo_root().join("examples/demo/infra"),
+        &dir.path().join("infra"),
+    );
     let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
     cmd.arg("-C").arg(dir.path()).arg("init");
     let (code, out, err) = common::run(cmd);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("dev → staging → prod"), "{out}");
     let toml = std::fs::read_to_string(dir.path().join("ferry.toml")).unwrap();
-    assert!(toml.contains("from = \"staging\"") && toml.contains("approvals = 1"), "{toml}");
-    assert!(std::fs::read_to_string(dir.path().join(".gitignore")).unwrap().contains("/.ferry/"));
+    assert!(
+        toml.contains("from = \"staging\"") && toml.contains("approvals = 1"),
+        "{toml}"
+    );
+    assert!(std::fs::read_to_string(dir.path().join(".gitignore"))
+        .unwrap()
+        .contains("/.ferry/"));
 
-    std::fs::write(dir.path().join("ferry.toml"), toml.replace("infra/environments/prod.tfvars", "infra/environments/prd.tfvars")).unwrap();
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        toml.replace(
+            "infra/environments/prod.tfvars",
+            "infra/environments/prd.tfvars",
+        ),
+    )
+    .unwrap();
     let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
     cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
     let (code, _, err) = common::run(cmd);
     assert_eq!(code, 1);
-    assert!(err.contains("prd.tfvars") && err.contains("does not exist"), "{err}");
+    assert!(
+        err.contains("prd.tfvars") && err.contains("does not exist"),
+        "{err}"
+    );
 
-    std::fs::write(dir.path().join("ferry.toml"), toml.replace("auto_apply", "auto_aply")).unwrap();
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        format!("{toml}\n[review]\nstatefull = [\"x\"]\n"),
+    )
+    .unwrap();
     let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
     cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
     let (code, _, err) = common::run(cmd);
     assert_eq!(code, 1);
-    assert!(err.contains("ferry.toml") && err.contains("auto_aply"), "{err}");
+    assert!(
+        err.contains("[review]") && err.contains("statefull"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        toml.replace("auto_apply", "auto_aply"),
+    )
+    .unwrap();
+    let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
+    cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
+    let (code, _, err) = common::run(cmd);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("ferry.toml") && err.contains("auto_aply"),
+        "{err}"
+    );
 }

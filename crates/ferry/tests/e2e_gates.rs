@@ -29,7 +29,10 @@ fn self_approval_is_refused_and_approvals_follow_the_change_set() {
     // dev@ cut the release and ran the plan: may not approve it
     let (code, _, err) = p.run(&["approve", "--env", "prod"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("forbid_self_approval") && err.contains("ran the plan"), "{err}");
+    assert!(
+        err.contains("forbid_self_approval") && err.contains("ran the plan"),
+        "{err}"
+    );
     let (code, _, err) = p.run_as(LEAD, &["approve", "--env", "prod"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(approvals_of_pending(&p, "prod"), serde_json::json!([LEAD]));
@@ -46,7 +49,10 @@ fn self_approval_is_refused_and_approvals_follow_the_change_set() {
     let (code, _, err) = common::run(cmd);
     assert_eq!(code, 0, "{err}");
     assert_eq!(approvals_of_pending(&p, "prod"), serde_json::json!([]));
-    assert_eq!(p.json(&["history", "--env", "prod"])[0]["kind"], "approvals.voided");
+    assert_eq!(
+        p.json(&["history", "--env", "prod"])[0]["kind"],
+        "approvals.voided"
+    );
     let (code, _, err) = p.run(&["apply", "--env", "prod"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("needs 1 approval"), "{err}");
@@ -55,14 +61,26 @@ fn self_approval_is_refused_and_approvals_follow_the_change_set() {
 #[test]
 fn approvers_list_limits_who_may_approve() {
     let p = Project::example();
-    p.edit("ferry.toml", "approvals = 1", "approvals = 1\napprovers = [\"group:leads\"]");
-    std::fs::write(p.root().join("ferry.toml"), std::fs::read_to_string(p.root().join("ferry.toml")).unwrap() + "\n[groups]\nleads = [\"lead@example.com\"]\n").unwrap();
+    p.edit(
+        "ferry.toml",
+        "approvals = 1",
+        "approvals = 1\napprovers = [\"group:leads\"]",
+    );
+    std::fs::write(
+        p.root().join("ferry.toml"),
+        std::fs::read_to_string(p.root().join("ferry.toml")).unwrap()
+            + "\n[groups]\nleads = [\"lead@example.com\"]\n",
+    )
+    .unwrap();
     p.commit("only leads approve prod");
     to_staging(&p);
     p.run(&["plan", "--env", "prod"]);
     let (code, _, err) = p.run_as("intern@example.com", &["approve", "--env", "prod"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("may not approve") && err.contains("group:leads"), "{err}");
+    assert!(
+        err.contains("may not approve") && err.contains("group:leads"),
+        "{err}"
+    );
     let (code, _, err) = p.run_as(LEAD, &["approve", "--env", "prod"]);
     assert_eq!(code, 0, "{err}");
 }
@@ -85,12 +103,18 @@ fn a_second_promoter_is_refused_while_the_lock_is_held() {
             None => first.env_remove(k),
         };
     }
-    first.args(probe.get_args()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    first
+        .args(probe.get_args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let mut child = first.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));
     let (code, _, err) = p.run(&["plan", "--env", "dev"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("locked by dev@example.com") && err.contains("promote"), "{err}");
+    assert!(
+        err.contains("locked by dev@example.com") && err.contains("promote"),
+        "{err}"
+    );
     assert!(child.wait().unwrap().success());
     // released at the end: the next one gets through
     p.ok(&["plan", "--env", "dev"]);
@@ -104,13 +128,21 @@ fn a_stale_plan_is_refused_before_the_engine_runs() {
     p.ok(&["plan", "--env", "dev"]);
     // someone changes dev's state outside this plan
     let state_path = p.data().join("state/dev/terraform.tfstate");
-    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    let mut state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     state["serial"] = serde_json::json!(state["serial"].as_u64().unwrap() + 1);
     std::fs::write(&state_path, serde_json::to_string_pretty(&state).unwrap()).unwrap();
     let (code, _, err) = p.run(&["apply", "--env", "dev"]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("stale") && err.contains("ferry plan --env dev"), "{err}");
-    assert_eq!(p.json(&["status", "--env", "dev"])["environments"][0]["last_deployment"]["id"], 1, "no new deployment");
+    assert!(
+        err.contains("stale") && err.contains("ferry plan --env dev"),
+        "{err}"
+    );
+    assert_eq!(
+        p.json(&["status", "--env", "dev"])["environments"][0]["last_deployment"]["id"],
+        1,
+        "no new deployment"
+    );
 }
 
 #[test]
@@ -129,12 +161,27 @@ fn failed_verification_rolls_back_automatically() {
     let v2 = p.release();
     let (code, _, err) = p.run(&["promote", "--to", "dev", "--release", &v2]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("verification") && err.contains("rolled back automatically"), "{err}");
+    assert!(
+        err.contains("verification") && err.contains("rolled back automatically"),
+        "{err}"
+    );
     let deployments = p.json(&["history", "--env", "dev"]);
-    let kinds: Vec<&str> = deployments.as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"verification.failed") && kinds.contains(&"rollback.automatic"), "{kinds:?}");
+    let kinds: Vec<&str> = deployments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"verification.failed") && kinds.contains(&"rollback.automatic"),
+        "{kinds:?}"
+    );
     let dev = &p.json(&["status", "--env", "dev"])["environments"][0];
-    assert_eq!(dev["current_release"], v1.as_str(), "v1 is known-good again");
+    assert_eq!(
+        dev["current_release"],
+        v1.as_str(),
+        "v1 is known-good again"
+    );
     assert_eq!(dev["last_deployment"]["kind"], "auto-rollback");
     assert_eq!(dev["last_deployment"]["verified"], true);
     let conf = std::fs::read_to_string(p.sim().join("dev/web/replica-0/app.conf")).unwrap();
@@ -152,7 +199,11 @@ fn a_rollback_that_would_replace_the_database_is_blocked() {
     std::fs::write(p.sim().join("dev/db/data.db"), "precious rows\n").unwrap();
     // v2 upgrades the database engine and, deliberately and reviewed, relaxes the rules for it
     p.edit("infra/variables.tf", "\"14.9\"", "\"15.4\"");
-    p.edit("ferry.toml", "stateful = [\"null_resource.db\"]", "not_stateful = [\"null_resource.db\"]");
+    p.edit(
+        "ferry.toml",
+        "stateful = [\"null_resource.db\"]",
+        "not_stateful = [\"null_resource.db\"]",
+    );
     std::fs::remove_dir_all(p.root().join("policy")).unwrap();
     p.commit("v2: postgres 15, data migrated by hand");
     p.release();
@@ -160,9 +211,19 @@ fn a_rollback_that_would_replace_the_database_is_blocked() {
     std::fs::write(p.sim().join("dev/db/data.db"), "migrated rows\n").unwrap();
     let (code, out, err) = p.run(&["rollback", "--env", "dev"]);
     assert_eq!(code, 3, "{out}{err}");
-    assert!(err.contains("rollback") && err.contains("stateful"), "{err}");
-    assert!(out.contains("null_resource.db"), "the person is told what it would destroy: {out}");
-    assert_eq!(std::fs::read_to_string(p.sim().join("dev/db/data.db")).unwrap(), "migrated rows\n", "data untouched");
+    assert!(
+        err.contains("rollback") && err.contains("stateful"),
+        "{err}"
+    );
+    assert!(
+        out.contains("null_resource.db"),
+        "the person is told what it would destroy: {out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(p.sim().join("dev/db/data.db")).unwrap(),
+        "migrated rows\n",
+        "data untouched"
+    );
     let dev = &p.json(&["status", "--env", "dev"])["environments"][0];
     assert_ne!(dev["current_release"], v1.as_str());
 }
@@ -221,11 +282,21 @@ fn rehearsal_in_staging_is_shown_at_the_prod_approval() {
     p.release();
     p.ok(&["promote", "--to", "dev"]);
     let out = p.ok(&["promote", "--to", "staging", "--yes"]);
-    assert!(out.contains("rollback readiness (rehearsed in 'staging'") && out.contains("READY"), "{out}");
+    assert!(
+        out.contains("rollback readiness (rehearsed in 'staging'") && out.contains("READY"),
+        "{out}"
+    );
     let (code, out, _) = p.run(&["promote", "--to", "prod"]);
     assert_eq!(code, 3);
-    assert!(out.contains("rollback readiness (rehearsed in 'staging'") && out.contains("READY — rolling back to"), "{out}");
-    let (code, out, err) = p.run_as(LEAD, &["approve", "--env", "prod", "--acknowledge-warnings"]);
+    assert!(
+        out.contains("rollback readiness (rehearsed in 'staging'")
+            && out.contains("READY — rolling back to"),
+        "{out}"
+    );
+    let (code, out, err) = p.run_as(
+        LEAD,
+        &["approve", "--env", "prod", "--acknowledge-warnings"],
+    );
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("READY"), "{out}");
 }
@@ -249,7 +320,9 @@ fn an_interrupted_apply_is_reported_and_never_counted() {
             None => cmd.env_remove(k),
         };
     }
-    cmd.args(probe.get_args()).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null());
+    cmd.args(probe.get_args())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(3000));
     child.kill().unwrap(); // SIGKILL
@@ -257,7 +330,10 @@ fn an_interrupted_apply_is_reported_and_never_counted() {
     std::thread::sleep(Duration::from_millis(3500)); // let the orphaned engine finish
     let (code, out, err) = p.run(&["--format", "json", "status", "--env", "dev"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("was interrupted") && err.contains("ferry plan --env dev"), "{err}");
+    assert!(
+        err.contains("was interrupted") && err.contains("ferry plan --env dev"),
+        "{err}"
+    );
     let status: serde_json::Value = serde_json::from_str(&out).unwrap();
     let dev = &status["environments"][0];
     assert_eq!(dev["last_deployment"]["status"], "interrupted");
@@ -284,10 +360,22 @@ fn unlock_clears_a_stale_lock_on_the_record() {
     drop(ledger);
     let (code, _, err) = p.run(&["plan", "--env", "dev"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("locked by ci-bot (pid 4242 on runner-7) since 2026-11-26T03:00:00Z"), "{err}");
-    let (code, out, err) = p.run(&["unlock", "--env", "dev", "--reason", "runner-7 was recycled"]);
+    assert!(
+        err.contains("locked by ci-bot (pid 4242 on runner-7) since 2026-11-26T03:00:00Z"),
+        "{err}"
+    );
+    let (code, out, err) = p.run(&[
+        "unlock",
+        "--env",
+        "dev",
+        "--reason",
+        "runner-7 was recycled",
+    ]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("unlocked 'dev' (held by ci-bot"), "{out}");
-    assert_eq!(p.json(&["history", "--env", "dev"])[0]["kind"], "lock.forced");
+    assert_eq!(
+        p.json(&["history", "--env", "dev"])[0]["kind"],
+        "lock.forced"
+    );
     p.ok(&["plan", "--env", "dev"]);
 }

@@ -12,7 +12,13 @@ fn rows(review: &Value) -> Vec<(String, String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["kind"].as_str().unwrap().into(), f["severity"].as_str().unwrap().into(), f["address"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().into(),
+                f["severity"].as_str().unwrap().into(),
+                f["address"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -22,7 +28,10 @@ fn row(kind: &str, sev: &str, addr: &str) -> (String, String, String) {
 
 fn review_env(p: &Project, env: &str) -> (i32, Value) {
     let (code, out, err) = p.run(&["--format", "json", "review", "--env", env]);
-    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")))
+    (
+        code,
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")),
+    )
 }
 
 #[test]
@@ -38,11 +47,25 @@ fn replacing_the_database_is_a_hard_block_and_nothing_is_destroyed() {
     let (code, review) = review_env(&p, "dev");
     assert_eq!(code, 3);
     assert_eq!(review["verdict"], "block");
-    assert_eq!(review["summary"], json!({"create": 0, "update": 0, "replace": 1, "delete": 0, "read": 0, "no_op": 1, "forget": 0}));
-    assert_eq!(rows(&review), vec![row("stateful-replace", "block", "null_resource.db")]);
-    assert!(p.sim().join("dev/db/data.db").is_file(), "the data is still there");
+    assert_eq!(
+        review["summary"],
+        json!({"create": 0, "update": 0, "replace": 1, "delete": 0, "read": 0, "no_op": 1, "forget": 0})
+    );
+    assert_eq!(
+        rows(&review),
+        vec![row("stateful-replace", "block", "null_resource.db")]
+    );
+    assert!(
+        p.sim().join("dev/db/data.db").is_file(),
+        "the data is still there"
+    );
     let status = p.json(&["status", "--env", "dev"]);
-    assert!(status["environments"][0]["pending_plan"]["unmet_gates"].to_string().contains("policy denial"), "{status}");
+    assert!(
+        status["environments"][0]["pending_plan"]["unmet_gates"]
+            .to_string()
+            .contains("policy denial"),
+        "{status}"
+    );
 }
 
 #[test]
@@ -50,7 +73,11 @@ fn scaling_down_deletes_replicas_with_a_warning() {
     let p = Project::example();
     p.release();
     p.ok(&["promote", "--to", "dev"]);
-    p.edit("infra/environments/dev.tfvars", "web_replicas      = 1", "web_replicas      = 0");
+    p.edit(
+        "infra/environments/dev.tfvars",
+        "web_replicas      = 1",
+        "web_replicas      = 0",
+    );
     p.commit("dev needs no web tier");
     p.release();
     p.ok(&["plan", "--env", "dev"]);
@@ -58,7 +85,10 @@ fn scaling_down_deletes_replicas_with_a_warning() {
     assert_eq!(code, 0);
     assert_eq!(review["verdict"], "warn");
     assert_eq!(review["summary"]["delete"], 1);
-    assert_eq!(rows(&review), vec![row("delete", "warn", "module.web.null_resource.replica[0]")]);
+    assert_eq!(
+        rows(&review),
+        vec![row("delete", "warn", "module.web.null_resource.replica[0]")]
+    );
 }
 
 #[test]
@@ -80,11 +110,23 @@ fn create_before_destroy_is_a_replace_in_the_other_order() {
         .unwrap()
         .map(|e| e.unwrap().path().join("plan.json"))
         .map(|f| serde_json::from_str::<Value>(&std::fs::read_to_string(f).unwrap()).unwrap())
-        .find(|v| v["resource_changes"].as_array().unwrap().iter().any(|rc| rc["change"]["actions"] == json!(["create", "delete"])));
-    assert!(plan_json.is_some(), "Terraform wrote a create-before-destroy replace");
+        .find(|v| {
+            v["resource_changes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|rc| rc["change"]["actions"] == json!(["create", "delete"]))
+        });
+    assert!(
+        plan_json.is_some(),
+        "Terraform wrote a create-before-destroy replace"
+    );
     let (_, review) = review_env(&p, "dev");
     assert_eq!(review["summary"]["replace"], 1);
-    assert_eq!(rows(&review), vec![row("replace", "warn", "null_resource.cache")]);
+    assert_eq!(
+        rows(&review),
+        vec![row("replace", "warn", "null_resource.cache")]
+    );
     let msg = review["findings"][0]["message"].as_str().unwrap();
     assert!(msg.contains("create") && msg.contains("before"), "{msg}");
 }
@@ -101,7 +143,10 @@ fn prod_is_reviewed_against_the_staging_plan() {
     assert_eq!(code, 0);
     // prod creates 3 replicas where staging created 2: quantity, not a difference
     assert_eq!(review["summary"]["create"], 4);
-    assert!(rows(&review).iter().all(|(k, _, _)| k != "not-in-baseline"), "{review}");
+    assert!(
+        rows(&review).iter().all(|(k, _, _)| k != "not-in-baseline"),
+        "{review}"
+    );
     // the markdown rendering is a PR comment
     let (code, md, _) = p.run(&["--format", "markdown", "review", "--env", "prod"]);
     assert_eq!(code, 0);
@@ -116,7 +161,10 @@ fn topology_audit_reads_the_stored_plans() {
     p.ok(&["promote", "--to", "staging", "--yes"]);
     let audit = p.json(&["audit", "--pair", "dev:staging"]);
     let diffs = audit["differences"].as_array().unwrap();
-    let topo: Vec<&Value> = diffs.iter().filter(|d| d["subject"] == "resource_type").collect();
+    let topo: Vec<&Value> = diffs
+        .iter()
+        .filter(|d| d["subject"] == "resource_type")
+        .collect();
     assert_eq!(topo.len(), 1, "{audit}");
     assert_eq!(topo[0]["name"], "null_resource");
     assert_eq!(topo[0]["class"], "quantity");

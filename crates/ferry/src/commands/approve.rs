@@ -11,7 +11,11 @@ use std::path::Path;
 
 /// Where an approval came from: the CI run when there is one, else the CLI.
 fn source() -> String {
-    for (var, label) in [("GITHUB_RUN_ID", "github-actions run"), ("CI_PIPELINE_URL", "gitlab pipeline"), ("BUILD_URL", "ci build")] {
+    for (var, label) in [
+        ("GITHUB_RUN_ID", "github-actions run"),
+        ("CI_PIPELINE_URL", "gitlab pipeline"),
+        ("BUILD_URL", "ci build"),
+    ] {
         if let Ok(v) = std::env::var(var) {
             if !v.is_empty() {
                 return format!("{label} {v}");
@@ -26,20 +30,34 @@ pub fn approve(dir: Option<&Path>, format: Format, args: ApproveArgs) -> Result<
     let env = session.env(&args.env)?;
     let plan = session.resolve_plan(&args.env, args.plan.as_deref())?;
     if plan.status != PlanStatus::Pending {
-        bail!("plan {} is {}, not pending; only a pending plan can be approved", plan.id.short(), plan.status.as_str());
+        bail!(
+            "plan {} is {}, not pending; only a pending plan can be approved",
+            plan.id.short(),
+            plan.status.as_str()
+        );
     }
     let who = session.actor()?;
     check_approver(&session, env, &plan, &who)?;
     let existing = session.ledger.approvals(&plan.id)?;
-    if existing.iter().any(|a| a.by == who && a.decision == "approve") {
-        bail!("{who} already approved plan {}; a second approval must come from someone else", plan.id.short());
+    if existing
+        .iter()
+        .any(|a| a.by == who && a.decision == "approve")
+    {
+        bail!(
+            "{who} already approved plan {}; a second approval must come from someone else",
+            plan.id.short()
+        );
     }
     let (denials, warnings) = crate::assess::policy_counts(&plan.policy);
     if plan.verdict == Verdict::Block || denials > 0 {
         return Err(Blocked(format!(
             "plan {} cannot be approved: {}; see `ferry review --env {}`",
             plan.id.short(),
-            if plan.verdict == Verdict::Block { "its review verdict is block" } else { "a policy denies it" },
+            if plan.verdict == Verdict::Block {
+                "its review verdict is block"
+            } else {
+                "a policy denies it"
+            },
             args.env
         ))
         .into());
@@ -65,12 +83,25 @@ pub fn approve(dir: Option<&Path>, format: Format, args: ApproveArgs) -> Result<
         source: source(),
     };
     session.ledger.record_approval(&record)?;
-    session.event(Some(&args.env), "approval", Some(&plan.release), Some(&plan.id), format!("approved by {who}"))?;
+    session.event(
+        Some(&args.env),
+        "approval",
+        Some(&plan.release),
+        Some(&plan.id),
+        format!("approved by {who}"),
+    )?;
     let have = existing.iter().filter(|a| a.decision == "approve").count() + 1;
     if format == Format::Json {
-        return print_json(&serde_json::json!({"approval": record, "approvals": have, "needed": env.approvals}));
+        return print_json(
+            &serde_json::json!({"approval": record, "approvals": have, "needed": env.approvals}),
+        );
     }
-    println!("{who} approved plan {} for '{}' ({have} of {} needed)", plan.id.short(), args.env, env.approvals);
+    println!(
+        "{who} approved plan {} for '{}' ({have} of {} needed)",
+        plan.id.short(),
+        args.env,
+        env.approvals
+    );
     if let Some(r) = session.ledger.latest_rehearsal(&plan.release)? {
         println!("{}", crate::commands::rehearse::readiness_line(&r));
     }
@@ -79,13 +110,23 @@ pub fn approve(dir: Option<&Path>, format: Format, args: ApproveArgs) -> Result<
 
 /// Separation of duties: only listed approvers (identities or `group:NAME`), and — by default
 /// wherever approvals are required — never the release's author or the person who ran the plan.
-fn check_approver(session: &Session, env: &ferry_core::EnvironmentConfig, plan: &ferry_store::PlanRecord, who: &str) -> Result<()> {
+fn check_approver(
+    session: &Session,
+    env: &ferry_core::EnvironmentConfig,
+    plan: &ferry_store::PlanRecord,
+    who: &str,
+) -> Result<()> {
     if !env.approvers.is_empty() {
         let groups = &session.project.config.groups;
-        let allowed = env.approvers.iter().any(|a| match a.strip_prefix("group:") {
-            Some(g) => groups.get(g).is_some_and(|members| members.iter().any(|m| m == who)),
-            None => a == who,
-        });
+        let allowed = env
+            .approvers
+            .iter()
+            .any(|a| match a.strip_prefix("group:") {
+                Some(g) => groups
+                    .get(g)
+                    .is_some_and(|members| members.iter().any(|m| m == who)),
+                None => a == who,
+            });
         if !allowed {
             return Err(Blocked(format!(
                 "{who} may not approve plans for '{}': approvers are {}",
@@ -124,7 +165,11 @@ pub fn reject(dir: Option<&Path>, format: Format, args: RejectArgs) -> Result<()
     session.env(&args.env)?;
     let plan = session.resolve_plan(&args.env, args.plan.as_deref())?;
     if plan.status != PlanStatus::Pending {
-        bail!("plan {} is {}, not pending", plan.id.short(), plan.status.as_str());
+        bail!(
+            "plan {} is {}, not pending",
+            plan.id.short(),
+            plan.status.as_str()
+        );
     }
     let who = session.actor()?;
     let record = ApprovalRecord {
@@ -138,11 +183,24 @@ pub fn reject(dir: Option<&Path>, format: Format, args: RejectArgs) -> Result<()
         source: source(),
     };
     session.ledger.record_approval(&record)?;
-    session.ledger.set_plan_status(&plan.id, PlanStatus::Rejected)?;
-    session.event(Some(&args.env), "rejection", Some(&plan.release), Some(&plan.id), format!("rejected by {who}: {}", args.reason))?;
+    session
+        .ledger
+        .set_plan_status(&plan.id, PlanStatus::Rejected)?;
+    session.event(
+        Some(&args.env),
+        "rejection",
+        Some(&plan.release),
+        Some(&plan.id),
+        format!("rejected by {who}: {}", args.reason),
+    )?;
     if format == Format::Json {
         return print_json(&record);
     }
-    println!("{who} rejected plan {} for '{}': {}", plan.id.short(), args.env, args.reason);
+    println!(
+        "{who} rejected plan {} for '{}': {}",
+        plan.id.short(),
+        args.env,
+        args.reason
+    );
     Ok(())
 }

@@ -40,31 +40,50 @@ impl Demo {
         }
         let code = out.status.code().unwrap_or(-1);
         if code != expect {
-            bail!("demo step `ferry {}` exited {code}, expected {expect}", args.join(" "));
+            bail!(
+                "demo step `ferry {}` exited {code}, expected {expect}",
+                args.join(" ")
+            );
         }
         Ok(stdout)
     }
 
     fn git(&self, args: &[&str]) -> Result<()> {
         let out = Command::new("git")
-            .args(["-c", "user.name=Demo Dev", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=Demo Dev",
+                "-c",
+                "user.email=dev@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(&self.dir)
             .output()
             .context("cannot run git; ferry needs git on PATH")?;
         if !out.status.success() {
-            bail!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "git {} failed: {}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         Ok(())
     }
 
     fn edit(&self, path: &str, from: &str, to: &str) -> Result<()> {
         let p = self.dir.join(path);
-        let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
         if !text.contains(from) {
-            bail!("demo: {} no longer contains {from:?}; the example changed", p.display());
+            bail!(
+                "demo: {} no longer contains {from:?}; the example changed",
+                p.display()
+            );
         }
-        std::fs::write(&p, text.replacen(from, to, 1)).with_context(|| format!("cannot write {}", p.display()))
+        std::fs::write(&p, text.replacen(from, to, 1))
+            .with_context(|| format!("cannot write {}", p.display()))
     }
 }
 
@@ -76,15 +95,25 @@ fn prepare_dir(dir: Option<PathBuf>) -> Result<PathBuf> {
             base
         }
     };
-    if dir.exists() && std::fs::read_dir(&dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        bail!("{} exists and is not empty; give `ferry demo` a new or empty directory", dir.display());
+    if dir.exists()
+        && std::fs::read_dir(&dir)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        bail!(
+            "{} exists and is not empty; give `ferry demo` a new or empty directory",
+            dir.display()
+        );
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
     for (rel, bytes) in DEMO_FILES {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -102,16 +131,28 @@ fn release_id(stdout: &str) -> Result<String> {
 pub fn run(_format: Format, args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let dir = prepare_dir(args.dir)?;
-    let demo = Demo { dir, exe: std::env::current_exe().context("cannot find the ferry binary")? };
-    ferry_engine::Engine::locate(None).map_err(|e| anyhow::anyhow!("{e}\n(the README's demo command installs the pinned Terraform for you)"))?;
+    let demo = Demo {
+        dir,
+        exe: std::env::current_exe().context("cannot find the ferry binary")?,
+    };
+    ferry_engine::Engine::locate(None).map_err(|e| {
+        anyhow::anyhow!("{e}\n(the README's demo command installs the pinned Terraform for you)")
+    })?;
     run_story(&demo)?;
-    println!("\nThe demo project is at {} (its ledger: .ferry/ledger.db). Done in {:.1}s.", demo.dir.display(), started.elapsed().as_secs_f64());
+    println!(
+        "\nThe demo project is at {} (its ledger: .ferry/ledger.db). Done in {:.1}s.",
+        demo.dir.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
 fn run_story(d: &Demo) -> Result<()> {
     let dev = "dev@example.com";
-    d.say(&format!("A fresh IaC repo at {}: one root module (infra/), one input file per environment", d.dir.display()));
+    d.say(&format!(
+        "A fresh IaC repo at {}: one root module (infra/), one input file per environment",
+        d.dir.display()
+    ));
     d.git(&["init", "-q", "-b", "main"])?;
     d.git(&["add", "-A"])?;
     d.git(&["commit", "-q", "-m", "v1: web tier and database"])?;
@@ -144,7 +185,11 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "dev"], 0)?;
     d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
     d.ferry(dev, &["promote", "--to", "prod"], 3)?;
-    d.ferry("lead@example.com", &["approve", "--env", "prod", "--acknowledge-warnings"], 0)?;
+    d.ferry(
+        "lead@example.com",
+        &["approve", "--env", "prod", "--acknowledge-warnings"],
+        0,
+    )?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
 
     d.say("v3 would replace the database: the review blocks it and the policies deny it");
@@ -152,7 +197,17 @@ fn run_story(d: &Demo) -> Result<()> {
     d.git(&["commit", "-q", "-am", "v3: postgres 15"])?;
     let v3 = release_id(&d.ferry(dev, &["release", "create"], 0)?)?;
     d.ferry(dev, &["promote", "--to", "dev"], 3)?;
-    d.ferry(dev, &["release", "abandon", &v3, "--reason", "replaces the database; needs a migration plan"], 0)?;
+    d.ferry(
+        dev,
+        &[
+            "release",
+            "abandon",
+            &v3,
+            "--reason",
+            "replaces the database; needs a migration plan",
+        ],
+        0,
+    )?;
     d.git(&["revert", "--no-edit", "HEAD"])?;
 
     d.say("dev gets a smoke check and auto_rollback; v4 (web 1.2.0) fails it and dev rolls back by itself");
@@ -162,7 +217,12 @@ fn run_story(d: &Demo) -> Result<()> {
         "auto_apply = true\nauto_rollback = true\n\n[[environment.verify]]\nname = \"smoke\"\ncommand = \"test \\\"$TF_OUTPUT_WEB_APP_VERSION\\\" != 1.2.0 || { echo 'web 1.2.0: /health answers 500' >&2; exit 1; }\"\nretries = 2\ninterval = \"1s\"",
     )?;
     d.edit("infra/variables.tf", "\"1.1.0\"", "\"1.2.0\"")?;
-    d.git(&["commit", "-q", "-am", "v4: web app 1.2.0, smoke check on dev"])?;
+    d.git(&[
+        "commit",
+        "-q",
+        "-am",
+        "v4: web app 1.2.0, smoke check on dev",
+    ])?;
     d.ferry(dev, &["release", "create"], 0)?;
     d.ferry(dev, &["promote", "--to", "dev"], 1)?;
     d.ferry(dev, &["status", "--env", "dev"], 0)?;
@@ -183,7 +243,9 @@ mod tests {
     fn the_example_is_embedded() {
         let names: Vec<&str> = super::DEMO_FILES.iter().map(|(n, _)| *n).collect();
         assert!(names.contains(&"ferry.toml"), "{names:?}");
-        assert!(names.contains(&"infra/environments/prod.tfvars"), "{names:?}");
+        assert!(
+            names.contains(&"infra/environments/prod.tfvars"),
+            "{names:?}"
+        );
     }
 }
-

@@ -33,9 +33,18 @@ pub fn print_planned(session: &Session, format: Format, planned: &Planned) -> Re
             "policy": p.policy,
         }));
     }
-    println!("plan {} for '{}' (release {})", p.id, p.env, p.release.short());
+    println!(
+        "plan {} for '{}' (release {})",
+        p.id,
+        p.env,
+        p.release.short()
+    );
     match &p.baseline {
-        Some(b) => println!("compared with the plan of the same release in '{}' ({})", session.env(&p.env)?.from_env().unwrap_or("?"), b.short()),
+        Some(b) => println!(
+            "compared with the plan of the same release in '{}' ({})",
+            session.env(&p.env)?.from_env().unwrap_or("?"),
+            b.short()
+        ),
         None => {
             if let Some(up) = session.env(&p.env)?.from_env() {
                 println!("no plan of this release in '{up}' to compare with");
@@ -46,7 +55,9 @@ pub fn print_planned(session: &Session, format: Format, planned: &Planned) -> Re
     if let Some(up) = session.env(&p.env)?.from_env() {
         match session.ledger.latest_rehearsal(&p.release)? {
             Some(r) => println!("{}", crate::commands::rehearse::readiness_line(&r)),
-            None if session.env(up)?.rehearse_rollback => println!("rollback readiness: not rehearsed in '{up}' for this release"),
+            None if session.env(up)?.rehearse_rollback => {
+                println!("rollback readiness: not rehearsed in '{up}' for this release")
+            }
             None => {}
         }
     }

@@ -35,23 +35,42 @@ pub fn rollback(dir: Option<&Path>, format: Format, args: RollbackArgs) -> Resul
         Some(id) => {
             let r = session.resolve_release(id)?;
             if let Some(a) = &r.abandoned {
-                return Err(Blocked(format!("release {} was abandoned ({}); it cannot be rolled back to", r.id.short(), a.reason)).into());
+                return Err(Blocked(format!(
+                    "release {} was abandoned ({}); it cannot be rolled back to",
+                    r.id.short(),
+                    a.reason
+                ))
+                .into());
             }
             r
         }
-        None => previous_known_good(&session, &args.env)?
-            .with_context(|| format!("'{}' has no known-good release before the current one to roll back to", args.env))?,
+        None => previous_known_good(&session, &args.env)?.with_context(|| {
+            format!(
+                "'{}' has no known-good release before the current one to roll back to",
+                args.env
+            )
+        })?,
     };
     let _lock = session.lock(&args.env, "rollback")?;
-    eprintln!("rolling '{}' back to release {} (\"{}\")", args.env, target.id.short(), target.subject);
+    eprintln!(
+        "rolling '{}' back to release {} (\"{}\")",
+        args.env,
+        target.id.short(),
+        target.subject
+    );
     promote(&session, format, &args.env, &target, args.yes, "rollback")
 }
 
 /// The newest known-good release of `env` other than the one deployed last, not abandoned.
 pub fn previous_known_good(session: &Session, env: &str) -> Result<Option<ReleaseRecord>> {
     let deployments = session.ledger.deployments(Some(env))?;
-    let Some(current) = deployments.first().map(|d| d.release.clone()) else { return Ok(None) };
-    for d in deployments.iter().filter(|d| d.known_good() && d.release != current) {
+    let Some(current) = deployments.first().map(|d| d.release.clone()) else {
+        return Ok(None);
+    };
+    for d in deployments
+        .iter()
+        .filter(|d| d.known_good() && d.release != current)
+    {
         if let Some(r) = session.ledger.release(&d.release)? {
             if r.abandoned.is_none() {
                 return Ok(Some(r));
@@ -62,13 +81,25 @@ pub fn previous_known_good(session: &Session, env: &str) -> Result<Option<Releas
 }
 
 /// The shared path; the caller holds the environment's lock.
-pub fn promote(session: &Session, format: Format, to: &str, release: &ReleaseRecord, yes: bool, kind: &str) -> Result<()> {
+pub fn promote(
+    session: &Session,
+    format: Format,
+    to: &str,
+    release: &ReleaseRecord,
+    yes: bool,
+    kind: &str,
+) -> Result<()> {
     let env = session.env(to)?;
     // A pending plan of the same release keeps its approvals; anything else is planned afresh.
     let planned = match session.ledger.pending_plan(to)? {
         Some(p) if p.release == release.id => {
-            eprintln!("using the pending plan {} of release {} for '{to}'", p.id.short(), release.id.short());
-            let review: Review = serde_json::from_value(p.review.clone()).context("stored review is unreadable")?;
+            eprintln!(
+                "using the pending plan {} of release {} for '{to}'",
+                p.id.short(),
+                release.id.short()
+            );
+            let review: Review =
+                serde_json::from_value(p.review.clone()).context("stored review is unreadable")?;
             Planned { record: p, review }
         }
         _ => plan_env(session, to, release)?,
@@ -100,16 +131,33 @@ pub fn promote(session: &Session, format: Format, to: &str, release: &ReleaseRec
             }
             Ok(())
         }
-        Err(e) if e.downcast_ref::<VerificationFailed>().is_some() && env.auto_rollback && !auto => {
+        Err(e)
+            if e.downcast_ref::<VerificationFailed>().is_some() && env.auto_rollback && !auto =>
+        {
             eprintln!("{e}");
             let Some(target) = previous_known_good(session, to)? else {
                 bail!("{e}; auto_rollback found no earlier known-good release of '{to}' to roll back to");
             };
-            eprintln!("auto_rollback: promoting the previous known-good release {} back into '{to}'", target.id.short());
-            session.event(Some(to), "rollback.automatic", Some(&target.id), None, format!("verification failed; rolling back to {}", target.id.short()))?;
+            eprintln!(
+                "auto_rollback: promoting the previous known-good release {} back into '{to}'",
+                target.id.short()
+            );
+            session.event(
+                Some(to),
+                "rollback.automatic",
+                Some(&target.id),
+                None,
+                format!("verification failed; rolling back to {}", target.id.short()),
+            )?;
             match promote(session, format, to, &target, true, "auto-rollback") {
-                Ok(()) => Err(e.context(format!("'{to}' was rolled back automatically to release {}", target.id.short()))),
-                Err(rb) => Err(e.context(format!("the automatic rollback to release {} failed too: {rb:#}", target.id.short()))),
+                Ok(()) => Err(e.context(format!(
+                    "'{to}' was rolled back automatically to release {}",
+                    target.id.short()
+                ))),
+                Err(rb) => Err(e.context(format!(
+                    "the automatic rollback to release {} failed too: {rb:#}",
+                    target.id.short()
+                ))),
             }
         }
         Err(e) => Err(e),
@@ -125,10 +173,16 @@ fn confirm(env: &str, planned: &Planned) -> Result<()> {
         ))
         .into());
     }
-    eprint!("apply plan {} to '{env}'? [y/N] ", planned.record.id.short());
+    eprint!(
+        "apply plan {} to '{env}'? [y/N] ",
+        planned.record.id.short()
+    );
     std::io::stderr().flush().ok();
     let mut answer = String::new();
-    stdin.lock().read_line(&mut answer).context("cannot read the answer")?;
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
         Ok(())
     } else {

@@ -10,15 +10,25 @@ use std::path::Path;
 pub fn run(dir: Option<&Path>, format: Format, cmd: ReleaseCommand) -> Result<()> {
     let session = Session::open(dir)?;
     match cmd {
-        ReleaseCommand::Create { commit, allow_dirty } => create(&session, format, commit.as_deref(), allow_dirty),
+        ReleaseCommand::Create {
+            commit,
+            allow_dirty,
+        } => create(&session, format, commit.as_deref(), allow_dirty),
         ReleaseCommand::List => list(&session, format),
         ReleaseCommand::Show { id } => show(&session, format, &id),
         ReleaseCommand::Abandon { id, reason } => abandon(&session, format, &id, &reason),
     }
 }
 
-fn create(session: &Session, format: Format, commit: Option<&str>, allow_dirty: bool) -> Result<()> {
-    let built = session.releases.create(&session.project.root, commit, allow_dirty)?;
+fn create(
+    session: &Session,
+    format: Format,
+    commit: Option<&str>,
+    allow_dirty: bool,
+) -> Result<()> {
+    let built = session
+        .releases
+        .create(&session.project.root, commit, allow_dirty)?;
     let record = ReleaseRecord {
         id: built.id.clone(),
         commit: built.manifest.commit.clone(),
@@ -31,7 +41,17 @@ fn create(session: &Session, format: Format, commit: Option<&str>, allow_dirty: 
     };
     let inserted = session.ledger.record_release(&record)?;
     if inserted {
-        session.event(None, "release.created", Some(&record.id), None, format!("release of {} \"{}\"", short_commit(&record.commit), record.subject))?;
+        session.event(
+            None,
+            "release.created",
+            Some(&record.id),
+            None,
+            format!(
+                "release of {} \"{}\"",
+                short_commit(&record.commit),
+                record.subject
+            ),
+        )?;
     }
     let stored = session.ledger.release(&record.id)?.unwrap_or(record);
     match format {
@@ -48,9 +68,17 @@ fn create(session: &Session, format: Format, commit: Option<&str>, allow_dirty: 
         _ => {
             eprintln!(
                 "{} release of {}{} \"{}\" ({} files, {} bytes compressed)",
-                if inserted { "built" } else { "already have the" },
+                if inserted {
+                    "built"
+                } else {
+                    "already have the"
+                },
                 short_commit(&stored.commit),
-                if stored.dirty { " (dirty work tree: may not go past the first environment)" } else { "" },
+                if stored.dirty {
+                    " (dirty work tree: may not go past the first environment)"
+                } else {
+                    ""
+                },
                 stored.subject,
                 built.manifest.files.len(),
                 built.size_compressed
@@ -88,8 +116,16 @@ fn list(session: &Session, format: Format) -> Result<()> {
             short_commit(&r.commit),
             r.created_at,
             if r.dirty { "  dirty" } else { "" },
-            if r.abandoned.is_some() { "  ABANDONED" } else { "" },
-            if deployed.is_empty() { format!("\"{}\"", r.subject) } else { format!("\"{}\" (known-good in {})", r.subject, deployed.join(", ")) }
+            if r.abandoned.is_some() {
+                "  ABANDONED"
+            } else {
+                ""
+            },
+            if deployed.is_empty() {
+                format!("\"{}\"", r.subject)
+            } else {
+                format!("\"{}\" (known-good in {})", r.subject, deployed.join(", "))
+            }
         );
     }
     Ok(())
@@ -98,7 +134,12 @@ fn list(session: &Session, format: Format) -> Result<()> {
 fn show(session: &Session, format: Format, id: &str) -> Result<()> {
     let r = session.resolve_release(id)?;
     let manifest = session.releases.verify(&r.id)?;
-    let deployments: Vec<_> = session.ledger.deployments(None)?.into_iter().filter(|d| d.release == r.id).collect();
+    let deployments: Vec<_> = session
+        .ledger
+        .deployments(None)?
+        .into_iter()
+        .filter(|d| d.release == r.id)
+        .collect();
     if format == Format::Json {
         return print_json(&serde_json::json!({
             "release": r,
@@ -108,7 +149,11 @@ fn show(session: &Session, format: Format, id: &str) -> Result<()> {
         }));
     }
     println!("release   {}", r.id);
-    println!("commit    {}{}", r.commit, if r.dirty { " (dirty work tree)" } else { "" });
+    println!(
+        "commit    {}{}",
+        r.commit,
+        if r.dirty { " (dirty work tree)" } else { "" }
+    );
     println!("subject   {}", r.subject);
     println!("author    {}", r.author);
     println!("created   {} by {}", r.created_at, r.created_by);
@@ -117,7 +162,14 @@ fn show(session: &Session, format: Format, id: &str) -> Result<()> {
         println!("ABANDONED {} by {}: {}", a.at, a.by, a.reason);
     }
     for d in deployments {
-        println!("deployed  {} #{} {} {}{}", d.env, d.id, d.status.as_str(), d.started_at, if d.verified { " verified" } else { "" });
+        println!(
+            "deployed  {} #{} {} {}{}",
+            d.env,
+            d.id,
+            d.status.as_str(),
+            d.started_at,
+            if d.verified { " verified" } else { "" }
+        );
     }
     Ok(())
 }
@@ -126,10 +178,19 @@ fn abandon(session: &Session, format: Format, id: &str, reason: &str) -> Result<
     let r = session.resolve_release(id)?;
     let by = session.actor()?;
     session.ledger.abandon_release(&r.id, &by, &now(), reason)?;
-    session.event(None, "release.abandoned", Some(&r.id), None, format!("abandoned: {reason}"))?;
+    session.event(
+        None,
+        "release.abandoned",
+        Some(&r.id),
+        None,
+        format!("abandoned: {reason}"),
+    )?;
     if format == Format::Json {
         return print_json(&serde_json::json!({"id": r.id, "abandoned": true, "reason": reason}));
     }
-    println!("release {} abandoned: it can no longer be promoted or rolled back to", r.id.short());
+    println!(
+        "release {} abandoned: it can no longer be promoted or rolled back to",
+        r.id.short()
+    );
     Ok(())
 }

@@ -29,17 +29,21 @@ pub fn review_env(dir: Option<&std::path::Path>, format: Format, env: &str) -> R
     session.env(env)?;
     let plan = match session.ledger.pending_plan(env)? {
         Some(p) => p,
-        None => session
-            .ledger
-            .latest_plan(env)?
-            .ok_or_else(|| anyhow::anyhow!("'{env}' has no plan yet; run `ferry plan --env {env}`"))?,
+        None => session.ledger.latest_plan(env)?.ok_or_else(|| {
+            anyhow::anyhow!("'{env}' has no plan yet; run `ferry plan --env {env}`")
+        })?,
     };
     let review: Review = serde_json::from_value(plan.review.clone())?;
     match format {
         Format::Json => println!("{}", ferry_plan::render_json(&review)),
         Format::Markdown => print!("{}", ferry_plan::render_markdown(&review)),
         Format::Human => {
-            println!("plan {} for '{env}' (release {}, {})", plan.id, plan.release.short(), plan.status.as_str());
+            println!(
+                "plan {} for '{env}' (release {}, {})",
+                plan.id,
+                plan.release.short(),
+                plan.status.as_str()
+            );
             print_review(&review, format)?;
             print_policy(&plan.policy);
             if let Some(r) = session.ledger.latest_rehearsal(&plan.release)? {

@@ -14,6 +14,12 @@ pub fn stored_plan_json(project: &Project, env: &str) -> Result<Option<PathBuf>>
     let ledger = SqliteLedger::open(&project.data_dir)?;
     Ok(ledger
         .latest_plan(env)?
-        .map(|p| project.data_dir.join("plans").join(p.id.hex()).join("plan.json"))
+        .map(|p| {
+            project
+                .data_dir
+                .join("plans")
+                .join(p.id.hex())
+                .join("plan.json")
+        })
         .filter(|p| p.is_file()))
 }

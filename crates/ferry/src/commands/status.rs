@@ -19,14 +19,29 @@ pub fn status(dir: Option<&Path>, format: Format, args: EnvFilter) -> Result<()>
             continue;
         }
         let current = session.current(env.name())?;
-        let last = session.ledger.deployments(Some(env.name()))?.into_iter().next();
+        let last = session
+            .ledger
+            .deployments(Some(env.name()))?
+            .into_iter()
+            .next();
         let pending = session.ledger.pending_plan(env.name())?;
         let pending_json = match &pending {
             Some(p) => {
-                let approvals: Vec<String> = session.ledger.approvals(&p.id)?.into_iter().filter(|a| a.decision == "approve").map(|a| a.by).collect();
+                let approvals: Vec<String> = session
+                    .ledger
+                    .approvals(&p.id)?
+                    .into_iter()
+                    .filter(|a| a.decision == "approve")
+                    .map(|a| a.by)
+                    .collect();
                 let unmet = match check_apply_gates(&session, p, false) {
                     Ok(()) => vec![],
-                    Err(e) => e.to_string().lines().skip(1).map(|l| l.trim_start_matches(['-', ' ']).to_string()).collect(),
+                    Err(e) => e
+                        .to_string()
+                        .lines()
+                        .skip(1)
+                        .map(|l| l.trim_start_matches(['-', ' ']).to_string())
+                        .collect(),
                 };
                 serde_json::json!({
                     "id": p.id, "release": p.release, "created_at": p.created_at, "created_by": p.created_by,
@@ -52,7 +67,10 @@ pub fn status(dir: Option<&Path>, format: Format, args: EnvFilter) -> Result<()>
     }
     for e in &envs {
         let name = e["name"].as_str().unwrap_or("?");
-        let from = e["from"].as_str().map(|f| format!(" (from {f})")).unwrap_or_default();
+        let from = e["from"]
+            .as_str()
+            .map(|f| format!(" (from {f})"))
+            .unwrap_or_default();
         println!("{name}{from}");
         match e["current_release"].as_str() {
             Some(r) => println!("  current release  {}", short(r)),
@@ -87,7 +105,9 @@ pub fn status(dir: Option<&Path>, format: Format, args: EnvFilter) -> Result<()>
 }
 
 fn short(id: &str) -> &str {
-    id.strip_prefix("sha256:").and_then(|h| h.get(..12)).unwrap_or(id)
+    id.strip_prefix("sha256:")
+        .and_then(|h| h.get(..12))
+        .unwrap_or(id)
 }
 
 pub fn history(dir: Option<&Path>, format: Format, args: EnvFilter) -> Result<()> {

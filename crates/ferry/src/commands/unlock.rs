@@ -12,7 +12,10 @@ pub fn run(dir: Option<&Path>, format: Format, args: UnlockArgs) -> Result<()> {
     session.env(&args.env)?;
     let held = session.ledger.force_unlock(&args.env)?;
     let msg = match &held {
-        Some(l) => format!("unlocked '{}' (held by {} since {} for {}): {}", args.env, l.holder, l.since, l.purpose, args.reason),
+        Some(l) => format!(
+            "unlocked '{}' (held by {} since {} for {}): {}",
+            args.env, l.holder, l.since, l.purpose, args.reason
+        ),
         None => format!("'{}' was not locked", args.env),
     };
     if held.is_some() {

@@ -6,12 +6,17 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The pinned engine; a missing one fails the test with the fix, it never skips.
 pub fn tools() -> (PathBuf, PathBuf) {
-    let tools = std::env::var_os("FERRY_TOOLS_DIR").map(PathBuf::from).unwrap_or_else(|| repo_root().join(".tools"));
+    let tools = std::env::var_os("FERRY_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".tools"));
     let bin = tools.join("terraform/bin");
     let rc = tools.join("terraform/terraformrc");
     assert!(
@@ -60,14 +65,25 @@ impl Project {
 
     pub fn git(&self, args: &[&str]) {
         let out = std::process::Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"])
+            .args([
+                "-c",
+                "user.name=T",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
             .args(args)
             .current_dir(self.root())
             .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
             .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
             .output()
             .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub fn commit(&self, msg: &str) {
@@ -85,7 +101,11 @@ impl Project {
     /// `ferry -C repo ...` as `user`, with the pinned engine first on PATH.
     pub fn ferry_as(&self, user: &str, args: &[&str]) -> Command {
         let (bin, rc) = tools();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let mut cmd = Command::cargo_bin("ferry").unwrap();
         cmd.arg("-C")
             .arg(self.root())
@@ -129,7 +149,10 @@ impl Project {
     }
 
     pub fn release(&self) -> String {
-        self.json(&["release", "create"])["id"].as_str().unwrap().to_string()
+        self.json(&["release", "create"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub fn data(&self) -> PathBuf {
