@@ -289,9 +289,7 @@ fn init_scaffolds_and_validates() {
         ),
     )
     .unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
-    cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
-    let (code, _, err) = common::run(cmd);
+    let (code, _, err) = init_check(dir.path());
     assert_eq!(code, 1);
     assert!(
         err.contains("prd.tfvars") && err.contains("does not exist"),
@@ -303,9 +301,7 @@ fn init_scaffolds_and_validates() {
         format!("{toml}\n[review]\nstatefull = [\"x\"]\n"),
     )
     .unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
-    cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
-    let (code, _, err) = common::run(cmd);
+    let (code, _, err) = init_check(dir.path());
     assert_eq!(code, 1);
     assert!(
         err.contains("[review]") && err.contains("statefull"),
@@ -317,12 +313,16 @@ fn init_scaffolds_and_validates() {
         toml.replace("auto_apply", "auto_aply"),
     )
     .unwrap();
-    let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
-    cmd.arg("-C").arg(dir.path()).args(["init", "--check"]);
-    let (code, _, err) = common::run(cmd);
+    let (code, _, err) = init_check(dir.path());
     assert_eq!(code, 1);
     assert!(
         err.contains("ferry.toml") && err.contains("auto_aply"),
         "{err}"
     );
+}
+
+fn init_check(dir: &std::path::Path) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::cargo_bin("ferry").unwrap();
+    cmd.arg("-C").arg(dir).args(["init", "--check"]);
+    common::run(cmd)
 }

@@ -95,19 +95,7 @@ fn a_second_promoter_is_refused_while_the_lock_is_held() {
     .unwrap();
     p.commit("a slow resource");
     p.release();
-    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
-    let probe = p.ferry(&["promote", "--to", "dev"]);
-    for (k, v) in probe.get_envs() {
-        match v {
-            Some(v) => first.env(k, v),
-            None => first.env_remove(k),
-        };
-    }
-    first
-        .args(probe.get_args())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = first.spawn().unwrap();
+    let mut child = p.spawn(&["promote", "--to", "dev"]);
     std::thread::sleep(Duration::from_millis(2500));
     let (code, _, err) = p.run(&["plan", "--env", "dev"]);
     assert_eq!(code, 3, "{err}");
@@ -312,18 +300,7 @@ fn an_interrupted_apply_is_reported_and_never_counted() {
     p.commit("a slow resource");
     p.release();
     p.ok(&["plan", "--env", "dev"]);
-    let probe = p.ferry(&["apply", "--env", "dev"]);
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
-    for (k, v) in probe.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
-    }
-    cmd.args(probe.get_args())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
+    let mut child = p.spawn(&["apply", "--env", "dev"]);
     std::thread::sleep(Duration::from_millis(3000));
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -378,4 +355,36 @@ fn unlock_clears_a_stale_lock_on_the_record() {
         "lock.forced"
     );
     p.ok(&["plan", "--env", "dev"]);
+}
+
+#[test]
+fn approving_the_wrong_plan_is_refused() {
+    let p = Project::example();
+    p.release();
+    let deployment = p.json(&["promote", "--to", "dev"]);
+    let applied = deployment["deployment"]["plan"].as_str().unwrap();
+    let (code, _, err) = p.run_as(LEAD, &["approve", "--env", "dev", "--plan", applied]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("applied, not pending"), "{err}");
+    let (code, _, err) = p.run_as(LEAD, &["approve", "--env", "staging", "--plan", applied]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("belongs to environment 'dev', not 'staging'"),
+        "{err}"
+    );
+    let (code, _, err) = p.run_as(
+        LEAD,
+        &[
+            "approve",
+            "--env",
+            "prod",
+            "--plan",
+            "sha256:0123456789abcdef",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unknown plan"), "{err}");
+    let (code, _, err) = p.run_as(LEAD, &["approve", "--env", "prod"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no pending plan"), "{err}");
 }

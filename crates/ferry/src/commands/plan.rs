@@ -20,18 +20,24 @@ pub fn run(dir: Option<&Path>, format: Format, args: PlanArgs) -> Result<()> {
     print_planned(&session, format, &planned)
 }
 
+/// The JSON of a planned result (contract of `ferry plan --format json`).
+pub fn planned_json(planned: &Planned) -> serde_json::Value {
+    let p = &planned.record;
+    serde_json::json!({
+        "plan": p.id,
+        "env": p.env,
+        "release": p.release,
+        "baseline": p.baseline,
+        "state": {"lineage": p.state_lineage, "serial": p.state_serial},
+        "review": planned.review,
+        "policy": p.policy,
+    })
+}
+
 pub fn print_planned(session: &Session, format: Format, planned: &Planned) -> Result<()> {
     let p = &planned.record;
     if format == Format::Json {
-        return print_json(&serde_json::json!({
-            "plan": p.id,
-            "env": p.env,
-            "release": p.release,
-            "baseline": p.baseline,
-            "state": {"lineage": p.state_lineage, "serial": p.state_serial},
-            "review": planned.review,
-            "policy": p.policy,
-        }));
+        return print_json(&planned_json(planned));
     }
     println!(
         "plan {} for '{}' (release {})",

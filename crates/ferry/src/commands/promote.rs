@@ -104,9 +104,26 @@ pub fn promote(
         }
         _ => plan_env(session, to, release)?,
     };
-    crate::commands::plan::print_planned(session, format, &planned)?;
+    // Only what the person asked for reaches stdout, as one document in JSON mode; automatic
+    // rollbacks and rehearsals narrate on stderr.
+    let show = matches!(kind, "deploy" | "rollback");
+    let json = format == Format::Json;
+    if show && !json {
+        crate::commands::plan::print_planned(session, format, &planned)?;
+    }
+    let print_result = |deployment: Option<&ferry_store::DeploymentRecord>| -> Result<()> {
+        match (show, json, deployment) {
+            (true, true, d) => crate::output::print_json(&serde_json::json!({
+                "plan": crate::commands::plan::planned_json(&planned),
+                "deployment": d,
+            })),
+            (true, false, Some(d)) => crate::commands::apply::print_deployment(format, d),
+            _ => Ok(()),
+        }
+    };
     let auto = kind == "auto-rollback";
     if let Err(e) = check_apply_gates(session, &planned.record, auto) {
+        print_result(None)?;
         if kind.contains("rollback") && planned.review.verdict == ferry_core::Verdict::Block {
             return Err(Blocked(format!(
                 "the rollback of '{to}' to release {} is blocked: it would destroy or replace stateful resources (see the review above). \
@@ -119,11 +136,14 @@ pub fn promote(
     }
     let needs_confirmation = !env.auto_apply && env.approvals == 0 && !auto;
     if needs_confirmation && !yes {
-        confirm(to, &planned)?;
+        if let Err(e) = confirm(to, &planned) {
+            print_result(None)?;
+            return Err(e);
+        }
     }
     match apply_plan(session, &planned.record, kind) {
         Ok(deployment) => {
-            crate::commands::apply::print_deployment(format, &deployment)?;
+            print_result(Some(&deployment))?;
             if env.rehearse_rollback && !kind.contains("rollback") && kind != "rehearsal" {
                 if let Err(e) = crate::commands::rehearse::rehearse(session, format, to, false) {
                     eprintln!("warning: the rollback rehearsal in '{to}' could not run: {e:#}");
@@ -160,7 +180,10 @@ pub fn promote(
                 ))),
             }
         }
-        Err(e) => Err(e),
+        Err(e) => {
+            print_result(None)?;
+            Err(e)
+        }
     }
 }
 

@@ -123,6 +123,22 @@ impl Project {
         cmd
     }
 
+    /// Starts `ferry <args>` in the background (output discarded), for concurrency and kill tests.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let probe = self.ferry(args);
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
+        for (k, v) in probe.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.args(probe.get_args())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd.spawn().unwrap()
+    }
+
     pub fn ferry(&self, args: &[&str]) -> Command {
         self.ferry_as("dev@example.com", args)
     }
