@@ -4,6 +4,7 @@
 //! by member as text, so identical subtrees cost a string comparison and nothing is built for
 //! them. Recursion is bounded by [`MAX_DIFF_DEPTH`]: deeper differences are reported at that depth.
 
+use crate::json;
 use crate::model::PathStep;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -21,8 +22,8 @@ const DISPLAY_CHARS: usize = 60;
 
 /// A sensitivity or unknown-ness mirror (`before_sensitive`, `after_sensitive`, `after_unknown`).
 /// Empty mirrors, by far the most common, are not parsed at all.
-pub(crate) fn parse_mask(raw: Option<&RawValue>) -> Result<Value, serde_json::Error> {
-    match raw.map(RawValue::get) {
+pub(crate) fn parse_mask(raw: Option<&str>) -> Result<Value, serde_json::Error> {
+    match raw {
         None | Some("{}" | "false" | "[]" | "null") => Ok(Value::Null),
         Some(text) => serde_json::from_str(text),
     }
@@ -66,8 +67,8 @@ fn marks_anything(mask: &Value, depth: usize) -> bool {
 #[derive(Debug)]
 pub(crate) struct Changed<'a> {
     pub path: Vec<PathStep>,
-    pub before: Option<&'a RawValue>,
-    pub after: Option<&'a RawValue>,
+    pub before: Option<&'a str>,
+    pub after: Option<&'a str>,
     pub unknown: bool,
 }
 
@@ -96,23 +97,42 @@ impl<'de> Deserialize<'de> for Entries<'de> {
 #[derive(Deserialize)]
 struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-fn entries(raw: &RawValue) -> Result<Vec<(Cow<'_, str>, &RawValue)>, serde_json::Error> {
-    let mut e = serde_json::from_str::<Entries>(raw.get())?.0;
+fn entries(raw: &str) -> Result<Vec<(Cow<'_, str>, &str)>, serde_json::Error> {
+    let mut e: Vec<(Cow<'_, str>, &str)> = match json::members(raw) {
+        Some(e) => e,
+        None => serde_json::from_str::<Entries>(raw)?
+            .0
+            .into_iter()
+            .map(|(k, v)| (k, v.get()))
+            .collect(),
+    };
     if !e.windows(2).all(|w| w[0].0 <= w[1].0) {
         e.sort_by(|a, b| a.0.cmp(&b.0));
     }
     Ok(e)
 }
 
-fn first_byte(raw: Option<&RawValue>) -> u8 {
-    raw.and_then(|r| r.get().bytes().next()).unwrap_or(b'n')
+/// The elements of an array, each as its JSON text.
+fn elements(raw: Option<&str>) -> Result<Vec<&str>, serde_json::Error> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    if let Some(e) = json::elements(raw) {
+        return Ok(e);
+    }
+    let e: Vec<&RawValue> = serde_json::from_str(raw)?;
+    Ok(e.into_iter().map(RawValue::get).collect())
+}
+
+fn first_byte(raw: Option<&str>) -> u8 {
+    raw.and_then(|r| r.bytes().next()).unwrap_or(b'n')
 }
 
 /// The attribute paths whose value differs between `before` and `after`, plus those that become
 /// unknown. Lists of equal length are compared element by element; others as a whole.
 pub(crate) fn changed_paths<'a>(
-    before: Option<&'a RawValue>,
-    after: Option<&'a RawValue>,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
     unknown: &Value,
 ) -> Result<Vec<Changed<'a>>, serde_json::Error> {
     let mut out = Vec::new();
@@ -121,8 +141,8 @@ pub(crate) fn changed_paths<'a>(
 }
 
 fn walk<'a>(
-    before: Option<&'a RawValue>,
-    after: Option<&'a RawValue>,
+    before: Option<&'a str>,
+    after: Option<&'a str>,
     unknown: Option<&Value>,
     path: &mut Vec<PathStep>,
     depth: usize,
@@ -138,7 +158,7 @@ fn walk<'a>(
         return Ok(());
     }
     let unknown_inside = unknown.is_some_and(|u| marks_anything(u, depth));
-    let same_text = before.map(RawValue::get) == after.map(RawValue::get);
+    let same_text = before == after;
     if same_text && !unknown_inside {
         return Ok(());
     }
@@ -190,9 +210,8 @@ fn walk<'a>(
         return Ok(());
     }
     if depth < MAX_DIFF_DEPTH && b == b'[' && a == b'[' {
-        let be: Vec<&RawValue> =
-            before.map_or(Ok(Vec::new()), |r| serde_json::from_str(r.get()))?;
-        let ae: Vec<&RawValue> = after.map_or(Ok(Vec::new()), |r| serde_json::from_str(r.get()))?;
+        let be = elements(before)?;
+        let ae = elements(after)?;
         if be.len() == ae.len() {
             for (i, (bv, av)) in be.iter().zip(&ae).enumerate() {
                 let uv = match unknown {
@@ -200,7 +219,7 @@ fn walk<'a>(
                     _ => None,
                 };
                 path.push(PathStep::Index(i as u64));
-                walk(Some(bv), Some(av), uv, path, depth + 1, out)?;
+                walk(Some(*bv), Some(*av), uv, path, depth + 1, out)?;
                 path.pop();
             }
             return Ok(());
@@ -208,7 +227,7 @@ fn walk<'a>(
     }
     if !same_text || unknown_inside {
         // Null and absent are the same to a reader.
-        let is_null = |r: Option<&RawValue>| r.is_none_or(|r| r.get() == "null");
+        let is_null = |r: Option<&str>| r.is_none_or(|r| r == "null");
         if !(is_null(before) && is_null(after) && !unknown_inside) {
             out.push(Changed {
                 path: path.clone(),
@@ -222,13 +241,13 @@ fn walk<'a>(
 }
 
 /// A value for a message: compact JSON, cut to a readable length.
-pub(crate) fn display(raw: Option<&RawValue>) -> String {
+pub(crate) fn display(raw: Option<&str>) -> String {
     let Some(raw) = raw else {
         return "null".to_string();
     };
-    let text = match serde_json::from_str::<Value>(raw.get()) {
+    let text = match serde_json::from_str::<Value>(raw) {
         Ok(v) => v.to_string(),
-        Err(_) => raw.get().to_string(),
+        Err(_) => raw.to_string(),
     };
     shorten(&text)
 }
@@ -288,11 +307,15 @@ impl Secrets {
     }
 
     /// Collects the leaves of `raw` that `mask` marks sensitive.
-    pub(crate) fn collect(&mut self, raw: Option<&RawValue>, mask: &Value, depth: usize) {
+    pub(crate) fn collect(&mut self, raw: Option<&str>, mask: &Value, depth: usize) {
         let Some(raw) = raw else { return };
+        // Mirrors like `{"tags":{}}` mark nothing: the value is not opened at all.
+        if depth == 0 && !marks_anything(mask, 0) {
+            return;
+        }
         match mask {
             Value::Bool(true) => {
-                if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+                if let Ok(v) = serde_json::from_str::<Value>(raw) {
                     self.leaves(&v, 0);
                 }
             }
@@ -306,7 +329,7 @@ impl Secrets {
                 }
             }
             Value::Array(a) if depth < MAX_DIFF_DEPTH && !a.is_empty() => {
-                if let Ok(e) = serde_json::from_str::<Vec<&RawValue>>(raw.get()) {
+                if let Ok(e) = elements(Some(raw)) {
                     for (v, sub) in e.into_iter().zip(a) {
                         self.collect(Some(v), sub, depth + 1);
                     }
@@ -352,14 +375,14 @@ impl Secrets {
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> Box<RawValue> {
-        RawValue::from_string(s.to_string()).unwrap()
+    fn raw(s: &str) -> String {
+        s.to_string()
     }
 
     fn paths(before: &str, after: &str, unknown: &str) -> Vec<String> {
         let (b, a) = (raw(before), raw(after));
         let u: Value = serde_json::from_str(unknown).unwrap();
-        changed_paths(Some(&b), Some(&a), &u)
+        changed_paths(Some(b.as_str()), Some(a.as_str()), &u)
             .unwrap()
             .iter()
             .map(|c| crate::model::dotted(&c.path))
@@ -390,7 +413,7 @@ mod tests {
             raw(r#"{"password":"old-secret","size":1}"#),
             raw(r#"{"password":"new-secret","size":2}"#),
         );
-        let changes = changed_paths(Some(&b), Some(&a), &Value::Null).unwrap();
+        let changes = changed_paths(Some(b.as_str()), Some(a.as_str()), &Value::Null).unwrap();
         let mask: Value = serde_json::from_str(r#"{"password":true}"#).unwrap();
         let shown: Vec<String> = changes
             .iter()
@@ -401,7 +424,7 @@ mod tests {
             vec!["(sensitive value) → (sensitive value)", "1 → 2"]
         );
         let mut s = Secrets::default();
-        s.collect(Some(&a), &mask, 0);
+        s.collect(Some(a.as_str()), &mask, 0);
         assert!(s.values.contains("new-secret") && s.values.len() == 1);
     }
 
@@ -410,7 +433,7 @@ mod tests {
         let deep = format!("{}1{}", "{\"a\":".repeat(100), "}".repeat(100));
         let deeper = format!("{}2{}", "{\"a\":".repeat(100), "}".repeat(100));
         let (b, a) = (raw(&deep), raw(&deeper));
-        let c = changed_paths(Some(&b), Some(&a), &Value::Null).unwrap();
+        let c = changed_paths(Some(b.as_str()), Some(a.as_str()), &Value::Null).unwrap();
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].path.len(), MAX_DIFF_DEPTH);
     }

@@ -6,6 +6,7 @@
 use crate::address::config_address;
 use crate::config::ReviewConfig;
 use crate::diff::{self, Changed, Secrets};
+use crate::entry::{self, Label};
 use crate::error::RawError;
 use crate::model::{dotted, Action, ActionKind, RawChange};
 use crate::parse::{serde_error, Sink};
@@ -76,6 +77,8 @@ pub(crate) struct Digest<'c> {
     pub secrets: Secrets,
     pub changes: u64,
     pub drifts: u64,
+    /// Scratch for the entry checker's nesting bits, kept between entries.
+    stack: Vec<u64>,
 }
 
 fn reason_text(reason: &str) -> String {
@@ -113,6 +116,7 @@ impl<'c> Digest<'c> {
             secrets: Secrets::default(),
             changes: 0,
             drifts: 0,
+            stack: Vec::new(),
         }
     }
 
@@ -286,14 +290,13 @@ impl<'c> Digest<'c> {
     }
 }
 
-/// Parses the entry at the start of `bytes`; returns it and the number of bytes it took.
-fn first_entry(bytes: &[u8]) -> Result<(RawChange<'_>, usize), serde_json::Error> {
-    let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<RawChange>();
-    match stream.next() {
-        Some(Ok(raw)) => Ok((raw, stream.byte_offset())),
-        Some(Err(e)) => Err(e),
-        None => Err(serde::de::Error::custom("expected an entry")),
-    }
+/// The JSON text of a value span. The scanner checked the UTF-8 of every byte it let through,
+/// so this cannot fail on its input; it is only converted where it is looked at.
+fn text(bytes: Option<&[u8]>, offset: u64) -> Result<Option<&str>, RawError> {
+    bytes
+        .map(std::str::from_utf8)
+        .transpose()
+        .map_err(|_| RawError::at(offset, "invalid UTF-8: plan JSON must be UTF-8 text"))
 }
 
 fn entry_error(
@@ -308,8 +311,11 @@ fn entry_error(
 
 impl Sink for Digest<'_> {
     fn change(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<usize, RawError> {
-        let (raw, taken) = first_entry(entry)
-            .map_err(|e| entry_error("resource_changes", index, offset, entry, &e))?;
+        let label = Label {
+            what: "resource_changes",
+            index,
+        };
+        let (raw, taken) = entry::read(entry, offset, &label, &mut self.stack)?;
         self.changes += 1;
         let action = Action::parse(&raw.change.actions).ok_or_else(|| {
             RawError::at(
@@ -324,17 +330,32 @@ impl Sink for Digest<'_> {
         self.count(kind);
         let mask_err =
             |e: serde_json::Error| entry_error("resource_changes", index, offset, entry, &e);
-        let before_mask = diff::parse_mask(raw.change.before_sensitive).map_err(mask_err)?;
-        let after_mask = diff::parse_mask(raw.change.after_sensitive).map_err(mask_err)?;
-        self.secrets.collect(raw.change.before, &before_mask, 0);
-        self.secrets.collect(raw.change.after, &after_mask, 0);
+        let before_mask =
+            diff::parse_mask(text(raw.change.before_sensitive, offset)?).map_err(mask_err)?;
+        let after_mask =
+            diff::parse_mask(text(raw.change.after_sensitive, offset)?).map_err(mask_err)?;
+        // An empty mask marks nothing: the value is not even looked at (most no-op entries).
+        if !before_mask.is_null() {
+            self.secrets
+                .collect(text(raw.change.before, offset)?, &before_mask, 0);
+        }
+        if !after_mask.is_null() {
+            self.secrets
+                .collect(text(raw.change.after, offset)?, &after_mask, 0);
+        }
         let managed = raw.mode.as_deref().is_none_or(|m| m == "managed");
         if !managed || !kind.is_change() {
             return Ok(taken);
         }
         let changes = if matches!(kind, ActionKind::Update | ActionKind::Replace) {
-            let unknown = diff::parse_mask(raw.change.after_unknown).map_err(mask_err)?;
-            diff::changed_paths(raw.change.before, raw.change.after, &unknown).map_err(mask_err)?
+            let unknown =
+                diff::parse_mask(text(raw.change.after_unknown, offset)?).map_err(mask_err)?;
+            diff::changed_paths(
+                text(raw.change.before, offset)?,
+                text(raw.change.after, offset)?,
+                &unknown,
+            )
+            .map_err(mask_err)?
         } else {
             Vec::new()
         };
@@ -347,20 +368,29 @@ impl Sink for Digest<'_> {
     }
 
     fn drift(&mut self, index: u64, offset: u64, entry: &[u8]) -> Result<usize, RawError> {
-        let (raw, taken) = first_entry(entry)
-            .map_err(|e| entry_error("resource_drift", index, offset, entry, &e))?;
+        let label = Label {
+            what: "resource_drift",
+            index,
+        };
+        let (raw, taken) = entry::read(entry, offset, &label, &mut self.stack)?;
         self.drifts += 1;
         let mask_err =
             |e: serde_json::Error| entry_error("resource_drift", index, offset, entry, &e);
-        let before_mask = diff::parse_mask(raw.change.before_sensitive).map_err(mask_err)?;
-        let after_mask = diff::parse_mask(raw.change.after_sensitive).map_err(mask_err)?;
-        self.secrets.collect(raw.change.before, &before_mask, 0);
-        self.secrets.collect(raw.change.after, &after_mask, 0);
+        let before_mask =
+            diff::parse_mask(text(raw.change.before_sensitive, offset)?).map_err(mask_err)?;
+        let after_mask =
+            diff::parse_mask(text(raw.change.after_sensitive, offset)?).map_err(mask_err)?;
+        let (before, after) = (
+            text(raw.change.before, offset)?,
+            text(raw.change.after, offset)?,
+        );
+        self.secrets.collect(before, &before_mask, 0);
+        self.secrets.collect(after, &after_mask, 0);
         if !self.findings_on || raw.mode.as_deref().is_some_and(|m| m != "managed") {
             return Ok(taken);
         }
         let addr = raw.address.as_ref();
-        let gone = raw.change.after.is_none_or(|a| a.get() == "null")
+        let gone = after.is_none_or(|a| a == "null")
             || Action::parse(&raw.change.actions).is_some_and(|a| a.kind() == ActionKind::Delete);
         if gone {
             self.finding(
@@ -371,8 +401,7 @@ impl Sink for Digest<'_> {
             );
             return Ok(taken);
         }
-        let changes = diff::changed_paths(raw.change.before, raw.change.after, &Value::Null)
-            .map_err(mask_err)?;
+        let changes = diff::changed_paths(before, after, &Value::Null).map_err(mask_err)?;
         if changes.is_empty() {
             return Ok(taken);
         }

@@ -26,6 +26,7 @@
 //! - [`render_human`], [`render_markdown`], [`render_json`]: the three renderings.
 //!
 //! Modules: `scan` (chunked validating JSON scanner) → `parse` (plan document, streams entries) →
+//! `entry` + `json` (one entry checked and read in place) →
 //! `digest` (per-plan findings and aggregates) → `compare` + `explain` (baseline) → `engine`
 //! (threads, scrubbing, order) → `render`.
 
@@ -36,8 +37,10 @@ mod config;
 mod diff;
 mod digest;
 mod engine;
+mod entry;
 mod error;
 mod explain;
+mod json;
 mod model;
 mod parse;
 mod render;

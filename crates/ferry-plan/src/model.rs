@@ -96,43 +96,29 @@ impl Action {
     }
 }
 
-/// One entry of `resource_changes` or `resource_drift`.
-#[derive(Debug, Deserialize)]
+/// One entry of `resource_changes` or `resource_drift`, read by `entry::read`. The values stay
+/// byte spans of the input (checked JSON, UTF-8), so nothing is built for what is not looked at.
+#[derive(Debug)]
 pub(crate) struct RawChange<'a> {
-    #[serde(borrow)]
     pub address: Cow<'a, str>,
-    #[serde(borrow, default)]
     pub mode: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "type")]
     pub resource_type: Cow<'a, str>,
-    #[serde(borrow, default)]
     pub previous_address: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub deposed: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
     pub action_reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
     pub change: RawChangeBody<'a>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug)]
 pub(crate) struct RawChangeBody<'a> {
-    #[serde(borrow)]
     pub actions: Vec<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    pub before: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub after: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub after_unknown: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub before_sensitive: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    pub after_sensitive: Option<&'a RawValue>,
-    #[serde(default)]
+    pub before: Option<&'a [u8]>,
+    pub after: Option<&'a [u8]>,
+    pub after_unknown: Option<&'a [u8]>,
+    pub before_sensitive: Option<&'a [u8]>,
+    pub after_sensitive: Option<&'a [u8]>,
     pub replace_paths: Option<Vec<Vec<PathStep>>>,
-    #[serde(borrow, default)]
-    pub importing: Option<&'a RawValue>,
+    pub importing: Option<&'a [u8]>,
 }
 
 /// One step of an attribute path: an object key or a list index.

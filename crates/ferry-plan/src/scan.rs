@@ -8,49 +8,12 @@
 //! copy the bytes of one value out for typed parsing. Errors carry the absolute byte offset.
 
 use crate::error::RawError;
+use crate::json::{find_string_stop, Checker};
 use std::io::Read;
 
 /// Deepest nesting accepted anywhere in a plan; Terraform's own output stays far below this.
 pub(crate) const MAX_DEPTH: usize = 512;
 const CHUNK: usize = 4 << 20;
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Word-at-a-time search: high bit set in each byte of `v` that is zero. Only the lowest flagged
-/// byte is exact (borrows can flag bytes above it), which is all the callers use.
-#[inline]
-fn zero_bytes(v: u64) -> u64 {
-    v.wrapping_sub(LO) & !v & HI
-}
-
-/// Index of the first byte that ends the fast path inside a string: a quote, a backslash, or
-/// (when `controls`) a control character. Eight bytes per step.
-#[inline]
-fn find_string_stop(window: &[u8], controls: bool) -> Option<usize> {
-    let mut chunks = window.chunks_exact(8);
-    let mut base = 0usize;
-    for c in chunks.by_ref() {
-        let Ok(bytes) = <[u8; 8]>::try_from(c) else {
-            break;
-        };
-        let w = u64::from_le_bytes(bytes);
-        let mut m =
-            zero_bytes(w ^ (LO * u64::from(b'"'))) | zero_bytes(w ^ (LO * u64::from(b'\\')));
-        if controls {
-            m |= w.wrapping_sub(LO * 0x20) & !w & HI;
-        }
-        if m != 0 {
-            return Some(base + (m.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b == b'"' || b == b'\\' || (controls && b < 0x20))
-        .map(|i| base + i)
-}
 
 struct Capture {
     out: Vec<u8>,
@@ -72,6 +35,18 @@ pub(crate) struct Scanner<R> {
     eof: bool,
     capture: Option<Capture>,
     stack: Vec<u8>,
+    /// Scratch for the in-window checker.
+    bits: Vec<u64>,
+}
+
+/// What the in-window checker did with the container at the current position.
+enum Fast {
+    /// Checked it whole.
+    Done,
+    /// Checked part of it; the scanner's stack now holds the containers left open.
+    Resumed,
+    /// Nothing: the first token runs past the window.
+    Slow,
 }
 
 pub(crate) fn describe(b: u8) -> String {
@@ -94,6 +69,7 @@ impl<R: Read> Scanner<R> {
             eof: false,
             capture: None,
             stack: Vec::new(),
+            bits: Vec::new(),
         }
     }
 
@@ -259,7 +235,7 @@ impl<R: Read> Scanner<R> {
     fn skip_string_body(&mut self) -> Result<(), RawError> {
         loop {
             let window = self.buf.get(self.pos..self.avail).unwrap_or_default();
-            match find_string_stop(window, true) {
+            match find_string_stop::<true>(window) {
                 Some(i) => {
                     let b = window.get(i).copied().unwrap_or(b'"');
                     self.pos += i + 1;
@@ -380,6 +356,36 @@ impl<R: Read> Scanner<R> {
         self.expect(b':', "':' after an object key")
     }
 
+    /// Checks the container at the current position with [`Checker`], which is several times
+    /// faster than the byte-at-a-time path below, as far as the window reaches.
+    fn fast_container(&mut self) -> Result<Fast, RawError> {
+        let window = self.buf.get(self.pos..self.avail).unwrap_or_default();
+        let base = self.base + self.pos as u64;
+        let limit = MAX_DEPTH.saturating_sub(self.stack.len());
+        let mut c = Checker::new(window, base, &mut self.bits).with_limit(limit);
+        let e = match c.value() {
+            Ok(_) => {
+                self.pos += c.pos;
+                return Ok(Fast::Done);
+            }
+            Err(e) => e,
+        };
+        let whole = self.eof && self.avail == self.filled;
+        if whole || !c.ran_out(&e) {
+            return Err(e);
+        }
+        let (at, open) = c.resume_point();
+        let open: Vec<u8> = open.map(|o| if o { b'{' } else { b'[' }).collect();
+        if at == 0 && open.is_empty() {
+            return Ok(Fast::Slow);
+        }
+        self.pos += at;
+        for kind in open {
+            self.push(kind)?;
+        }
+        Ok(Fast::Resumed)
+    }
+
     /// Checks and skips one complete value (any nesting), leaving the scanner just after it.
     pub(crate) fn skip_value(&mut self) -> Result<(), RawError> {
         self.stack.clear();
@@ -389,9 +395,19 @@ impl<R: Read> Scanner<R> {
                 Some(b) => b,
                 None => return Err(self.eof_err("a value")),
             };
-            self.bump();
+            let fast = if b == b'{' || b == b'[' {
+                self.fast_container()?
+            } else {
+                Fast::Slow
+            };
             let mut closed = false;
+            match fast {
+                Fast::Done => closed = true,
+                Fast::Resumed => continue,
+                Fast::Slow => self.bump(),
+            }
             match b {
+                _ if closed => {}
                 b'{' => {
                     if self.skip_ws()? == Some(b'}') {
                         self.bump();
@@ -530,7 +546,7 @@ impl<R: Read> Scanner<R> {
     fn skim_string(&mut self) -> Result<(), RawError> {
         loop {
             let window = self.buf.get(self.pos..self.avail).unwrap_or_default();
-            match find_string_stop(window, false) {
+            match find_string_stop::<false>(window) {
                 Some(i) => {
                     let b = window.get(i).copied().unwrap_or(b'"');
                     self.pos += i + 1;
@@ -680,6 +696,52 @@ mod tests {
         assert_eq!(s.capture_value(1 << 20, "entry", true).unwrap(), b"2");
         s.expect(b']', "]").unwrap();
         assert!(s.at_end().unwrap());
+    }
+
+    /// A reader that hands out `n` bytes at a time, so that values of every size cross reads.
+    struct Chunks<'a>(&'a [u8], usize);
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            let (head, rest) = self.0.split_at(n);
+            buf[..n].copy_from_slice(head);
+            self.0 = rest;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn window_checker_and_byte_path_agree_across_reads() {
+        let good = br#"{"a": [1, {"b": "x\"y", "c": [[], {}, [true, null, -1.5e3]]}], "d": {"e": {"f": "g"}}}"#;
+        let bad: [&[u8]; 5] = [
+            br#"{"a": [1, {"b": "x", "c": [[], {}, [true, nul]]}]}"#,
+            br#"{"a": [1, {"b": "x", "c": [[], {}, [true, 01]]}]}"#,
+            br#"{"a": [1, {"b": "x" "c": []}]}"#,
+            br#"{"a": [1, {"b": "x\q", "c": []}]}"#,
+            br#"{"a": [1, {"b": "x", "c": [}]}"#,
+        ];
+        for n in 1..good.len() + 1 {
+            let mut s = Scanner::new(Chunks(good, n));
+            s.skip_value().unwrap();
+            assert!(s.at_end().unwrap());
+            assert_eq!(s.offset(), good.len() as u64);
+            for doc in bad {
+                let whole = offset_of(doc);
+                let mut s = Scanner::new(Chunks(doc, n));
+                match s.skip_value() {
+                    Err(RawError::At { offset, .. }) => assert_eq!(offset, whole, "{n}"),
+                    other => panic!("{other:?}"),
+                }
+            }
+        }
+        let deep = "[".repeat(600);
+        for n in [1, 7, 4096] {
+            let mut s = Scanner::new(Chunks(deep.as_bytes(), n));
+            match s.skip_value() {
+                Err(RawError::At { message, .. }) => assert!(message.contains("nesting deeper")),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]
