@@ -5,26 +5,43 @@
 //! comparison works on the *configuration address*: the address with every `[key]` removed, e.g.
 //! `module.app["eu"].aws_instance.web[3]` → `module.app.aws_instance.web`.
 
+/// Whether an address scan is inside a quoted instance key (`["a.b"]`), honouring backslash
+/// escapes, so dots and brackets inside keys are never taken for structure.
+#[derive(Default)]
+struct Quote {
+    inside: bool,
+    escaped: bool,
+}
+
+impl Quote {
+    /// Consumes `c` when it belongs to a quoted key (its closing quote included).
+    fn consume(&mut self, c: char) -> bool {
+        if !self.inside {
+            return false;
+        }
+        match (self.escaped, c) {
+            (true, _) => self.escaped = false,
+            (false, '\\') => self.escaped = true,
+            (false, '"') => self.inside = false,
+            _ => {}
+        }
+        true
+    }
+}
+
 /// Splits an address on the dots that separate its segments, keeping `[...]` keys (which may
 /// themselves hold quoted dots) attached to their segment.
 pub fn segments(address: &str) -> Vec<&str> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut depth = 0usize;
-    let mut in_quote = false;
-    let mut escaped = false;
+    let mut quote = Quote::default();
     for (i, c) in address.char_indices() {
-        if in_quote {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_quote = false,
-                _ => {}
-            }
+        if quote.consume(c) {
             continue;
         }
         match c {
-            '"' => in_quote = true,
+            '"' => quote.inside = true,
             '[' => depth += 1,
             ']' => depth = depth.saturating_sub(1),
             '.' if depth == 0 => {
@@ -42,22 +59,15 @@ pub fn segments(address: &str) -> Vec<&str> {
 pub fn config_address(address: &str) -> String {
     let mut out = String::with_capacity(address.len());
     let mut depth = 0usize;
-    let mut in_quote = false;
-    let mut escaped = false;
+    let mut quote = Quote::default();
     for c in address.chars() {
-        if in_quote {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_quote = false,
-                _ => {}
-            }
+        if quote.consume(c) {
             continue;
         }
         match c {
             '[' => depth += 1,
             ']' => depth = depth.saturating_sub(1),
-            '"' if depth > 0 => in_quote = true,
+            '"' if depth > 0 => quote.inside = true,
             _ if depth == 0 => out.push(c),
             _ => {}
         }
