@@ -40,6 +40,18 @@ pub struct Config {
     pub policy: toml::Table,
     #[serde(default)]
     pub audit: toml::Table,
+    /// `[server]`: team mode (url, …); validated by the remote client and `ferry serve`.
+    #[serde(default)]
+    pub server: toml::Table,
+    /// `[ci]`: pipeline generation settings; validated by ferry-ci.
+    #[serde(default)]
+    pub ci: toml::Table,
+    /// `[advisor]`: the optional AI advisor endpoint; validated by the advisor.
+    #[serde(default)]
+    pub advisor: toml::Table,
+    /// `[[migration]]` sets; validated by ferry-migrate.
+    #[serde(default, rename = "migration")]
+    pub migrations: Vec<toml::Table>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -51,6 +63,8 @@ pub struct EngineConfig {
     pub plan_timeout: Option<String>,
     /// Limit for `apply`, e.g. "1h".
     pub apply_timeout: Option<String>,
+    /// A version requirement the engine must meet, e.g. "1.11.4" or ">= 1.5, < 2".
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +122,9 @@ pub struct EnvironmentConfig {
     pub auto_rollback: bool,
     #[serde(default)]
     pub rehearse_rollback: bool,
+    /// `[environment.databases]`: name → `{ url_env = "VAR" }`; validated by ferry-migrate.
+    #[serde(default)]
+    pub databases: toml::Table,
 }
 
 impl EnvironmentConfig {
