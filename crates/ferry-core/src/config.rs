@@ -5,9 +5,11 @@
 //! `[review]`, `[policy]` and `[audit]` are kept as raw tables here and validated by the crate
 //! that owns each of them, so one reason to change stays in one crate.
 
+use crate::identity::People;
+pub use crate::schedule::parse_duration;
+use crate::schedule::{DurationText, FreezeWindow};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 use toml::Spanned;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,9 @@ pub struct Config {
     /// Named groups of identities, usable in `approvers`.
     #[serde(default)]
     pub groups: BTreeMap<String, Vec<String>>,
+    /// Person → aliases (`alice = ["alice@corp.example", "github:alice"]`): one person, one vote.
+    #[serde(default)]
+    pub people: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     pub review: toml::Table,
     #[serde(default)]
@@ -60,9 +65,9 @@ pub struct EngineConfig {
     /// `terraform`, `tofu`, or a path. Default: the first of them on PATH.
     pub binary: Option<String>,
     /// Limit for `init` and `plan`, e.g. "10m".
-    pub plan_timeout: Option<String>,
+    pub plan_timeout: Option<DurationText>,
     /// Limit for `apply`, e.g. "1h".
-    pub apply_timeout: Option<String>,
+    pub apply_timeout: Option<DurationText>,
     /// A version requirement the engine must meet, e.g. "1.11.4" or ">= 1.5, < 2".
     pub version: Option<String>,
 }
@@ -107,10 +112,15 @@ pub struct EnvironmentConfig {
     /// Default: on where approvals > 0.
     pub forbid_self_approval: Option<bool>,
     /// How long the release must have been verified upstream, e.g. "30m".
-    pub soak: Option<String>,
+    pub soak: Option<DurationText>,
     #[serde(default)]
-    pub freeze: Vec<toml::Table>,
-    pub max_plan_age: Option<String>,
+    pub freeze: Vec<FreezeWindow>,
+    pub max_plan_age: Option<DurationText>,
+    /// Count only approvals signed with an SSH key listed in `allowed_signers`.
+    #[serde(default)]
+    pub require_signed_approvals: bool,
+    /// OpenSSH allowed_signers file, a path inside the release.
+    pub allowed_signers: Option<String>,
     /// Backend settings passed to `init` as `-backend-config=KEY=VALUE`.
     #[serde(default)]
     pub backend_config: BTreeMap<String, String>,
@@ -186,17 +196,17 @@ impl Config {
                     format!("environment '{name}' is defined twice"),
                 ));
             }
-            for (key, value) in [("soak", &env.soak), ("max_plan_age", &env.max_plan_age)] {
-                if let Some(v) = value {
-                    parse_duration(v).map_err(|m| {
-                        invalid(
-                            env.name.span(),
-                            format!("environment '{name}': `{key}`: {m}"),
-                        )
-                    })?;
-                }
+            if env.require_signed_approvals && env.allowed_signers.is_none() {
+                return Err(invalid(
+                    env.name.span(),
+                    format!("environment '{name}': `require_signed_approvals = true` needs `allowed_signers = \"path/in/the/release\"` (OpenSSH allowed_signers format)"),
+                ));
             }
         }
+        People::from_table(&self.people).map_err(|e| ConfigError::Parse {
+            path: path.to_string(),
+            message: e.to_string(),
+        })?;
         for (i, env) in self.environments.iter().enumerate() {
             match &env.from {
                 None if i > 0 => {
@@ -273,44 +283,6 @@ impl Config {
         }
         order
     }
-}
-
-/// Parses durations like `90s`, `30m`, `2h`, `1d`, `1h30m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let err = || {
-        format!(
-            "'{text}' is not a duration; use e.g. \"90s\", \"30m\", \"2h\", \"1d\" or \"1h30m\""
-        )
-    };
-    let mut total: u64 = 0;
-    let mut digits = String::new();
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(err());
-    }
-    for c in trimmed.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: u64 = digits.parse().map_err(|_| err())?;
-        digits.clear();
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86400,
-            _ => return Err(err()),
-        };
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(err)?;
-    }
-    if !digits.is_empty() {
-        return Err(err());
-    }
-    Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]
@@ -396,10 +368,22 @@ stateful = ["null_resource.db"]
     }
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
-        assert!(parse_duration("30").is_err());
-        assert!(parse_duration("3w").is_err());
+    fn bad_gate_sections_fail_on_load_naming_the_line() {
+        let msg = err_of(&MINIMAL.replace("approvals = 1", "approvals = 1\nsoak = \"3 weeks\""));
+        assert!(msg.contains("line 23") && msg.contains("3 weeks"), "{msg}");
+        let msg = err_of(&MINIMAL.replace(
+            "approvals = 1",
+            "approvals = 1\n[[environment.freeze]]\ndays = [\"fry\"]",
+        ));
+        assert!(msg.contains("fry"), "{msg}");
+        let msg = err_of(&MINIMAL.replace(
+            "approvals = 1",
+            "approvals = 1\nrequire_signed_approvals = true",
+        ));
+        assert!(msg.contains("allowed_signers"), "{msg}");
+        let msg = err_of(&format!(
+            "{MINIMAL}\n[people]\na = [\"x@y\"]\nb = [\"x@y\"]\n"
+        ));
+        assert!(msg.contains("x@y"), "{msg}");
     }
 }

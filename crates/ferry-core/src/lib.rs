@@ -7,10 +7,14 @@
 //! (engine, store, plan parsing, policy) do the I/O and ask this crate what to do.
 
 pub mod config;
+pub mod identity;
 pub mod ids;
 pub mod promotion;
 pub mod review;
+pub mod schedule;
+pub mod settings;
 
 pub use config::{Config, ConfigError, EnvironmentConfig};
+pub use identity::{Actor, Identity, IdentitySource, People, Person};
 pub use ids::{IdError, PlanId, ReleaseId};
 pub use review::{Finding, FindingKind, Review, Severity, Summary, Verdict};

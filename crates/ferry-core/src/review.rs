@@ -62,6 +62,10 @@ pub enum FindingKind {
     Forget,
     /// The engine reported the plan as errored; a partial plan is never passed.
     PlanErrored,
+    /// The environment differs from its upstream in kind (engine, LB type, …), not in size.
+    KindDifference,
+    /// A resource type, module or input present in one of the two environments only.
+    StructuralDifference,
 }
 
 impl FindingKind {
@@ -76,6 +80,8 @@ impl FindingKind {
             FindingKind::Drift => "drift",
             FindingKind::Forget => "forget",
             FindingKind::PlanErrored => "plan-errored",
+            FindingKind::KindDifference => "kind-difference",
+            FindingKind::StructuralDifference => "structural-difference",
         }
     }
 
@@ -84,7 +90,9 @@ impl FindingKind {
         match self {
             FindingKind::StatefulDelete
             | FindingKind::StatefulReplace
-            | FindingKind::PlanErrored => Severity::Block,
+            | FindingKind::PlanErrored
+            | FindingKind::KindDifference
+            | FindingKind::StructuralDifference => Severity::Block,
             FindingKind::Delete
             | FindingKind::Replace
             | FindingKind::DowntimeUpdate

@@ -1,12 +1,15 @@
-//! Promotion rules: may this release enter this environment, and may this plan be applied?
-//! Pure functions over facts the caller read from the ledger, so every gate is testable here and
+//! The gates: may this release enter this environment, and may this plan be applied? Pure
+//! functions over facts the caller read from the ledger, so every gate is testable here and
 //! explained the same way by `status`, `plan`, `apply` and `promote`.
 
+use super::approval::Judged;
 use crate::review::Verdict;
+use serde::Serialize;
 use std::fmt;
 
 /// One gate that is not met, with what to do about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "gate", rename_all = "kebab-case")]
 pub enum UnmetGate {
     Abandoned {
         reason: String,
@@ -29,6 +32,20 @@ pub enum UnmetGate {
         env: String,
         have: usize,
         need: usize,
+        /// The exact command to approve this plan.
+        command: String,
+        /// Recorded approvals that do not count, and why.
+        not_counted: Vec<String>,
+    },
+    /// Re-deriving the review and policy from the stored plan gives another verdict than the
+    /// ledger holds: the row or the artifacts were changed.
+    ReviewChanged {
+        stored: String,
+        derived: String,
+    },
+    /// The ledger's hash chain or a row it covers does not verify.
+    LedgerUnverified {
+        detail: String,
     },
     WarningsNotAcknowledged,
     /// The release was verified upstream less than `soak` ago.
@@ -70,9 +87,23 @@ impl fmt::Display for UnmetGate {
             ),
             UnmetGate::ReviewBlocked => write!(f, "the review verdict is block; see `ferry review` for the findings"),
             UnmetGate::PolicyDenied { count } => write!(f, "{count} policy denial(s); the way to relax a rule is a new release that changes the policy"),
-            UnmetGate::ApprovalsMissing { env, have, need } => write!(
+            UnmetGate::ApprovalsMissing { env, have, need, command, not_counted } => {
+                write!(
+                    f,
+                    "'{env}' needs {need} approval(s) of this exact plan from distinct people, it has {have}; another person runs `{command}`"
+                )?;
+                for n in not_counted {
+                    write!(f, " (not counted: {n})")?;
+                }
+                Ok(())
+            }
+            UnmetGate::ReviewChanged { stored, derived } => write!(
                 f,
-                "'{env}' needs {need} approval(s) of this exact plan from distinct people, it has {have}; run `ferry approve --env {env}`"
+                "the ledger says the plan's review and policy were {stored}, but re-deriving them from the stored plan gives {derived}: the ledger or the stored plan was changed outside ferry; run `ferry ledger verify`"
+            ),
+            UnmetGate::LedgerUnverified { detail } => write!(
+                f,
+                "the ledger does not verify ({detail}); nothing is applied from a ledger changed outside ferry — see `ferry ledger verify`"
             ),
             UnmetGate::WarningsNotAcknowledged => write!(
                 f,
@@ -146,14 +177,14 @@ pub fn entry_gates(f: &EntryFacts<'_>) -> Vec<UnmetGate> {
 #[derive(Debug, Clone)]
 pub struct ApplyFacts<'a> {
     pub env: &'a str,
+    /// The plan's id, for the approve command a person is told to run.
+    pub plan: &'a str,
     pub verdict: Verdict,
     pub policy_denials: usize,
     pub policy_warnings: usize,
     pub approvals_needed: u32,
-    /// Distinct identities that approved this exact plan.
-    pub approvers: Vec<&'a str>,
-    /// Whether any approver acknowledged the warnings.
-    pub warnings_acknowledged: bool,
+    /// The recorded approvals, judged under today's rules.
+    pub approvals: &'a Judged,
     /// The reason of the freeze window in force, if any.
     pub frozen: Option<String>,
     /// Set when the plan is older than `max_plan_age`: (created at, max).
@@ -171,19 +202,20 @@ pub fn apply_gates(f: &ApplyFacts<'_>) -> Vec<UnmetGate> {
             count: f.policy_denials,
         });
     }
-    let mut distinct: Vec<&str> = f.approvers.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
+    let have = f.approvals.counted.len();
     let need = f.approvals_needed as usize;
-    if distinct.len() < need {
+    if have < need {
+        let has_warnings = f.verdict == Verdict::Warn || f.policy_warnings > 0;
         unmet.push(UnmetGate::ApprovalsMissing {
             env: f.env.to_string(),
-            have: distinct.len(),
+            have,
             need,
+            command: approve_command(f.env, f.plan, has_warnings),
+            not_counted: f.approvals.refused.iter().map(|r| r.to_string()).collect(),
         });
     }
     let has_warnings = f.verdict == Verdict::Warn || f.policy_warnings > 0;
-    if need > 0 && has_warnings && !f.warnings_acknowledged {
+    if need > 0 && has_warnings && !f.approvals.warnings_acknowledged {
         unmet.push(UnmetGate::WarningsNotAcknowledged);
     }
     if let Some((created_at, max)) = &f.too_old {
@@ -200,6 +232,24 @@ pub fn apply_gates(f: &ApplyFacts<'_>) -> Vec<UnmetGate> {
         });
     }
     unmet
+}
+
+/// The command that approves exactly `plan`.
+pub fn approve_command(env: &str, plan: &str, warnings: bool) -> String {
+    format!(
+        "ferry approve --env {env} --plan {plan}{}",
+        if warnings {
+            " --acknowledge-warnings"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Whether someone must confirm an apply that no approval gate covers: not for automatic
+/// environments, not where approvals are the gate, never for ferry's own automatic rollback.
+pub fn needs_confirmation(auto_apply: bool, approvals: u32, automatic: bool) -> bool {
+    !auto_apply && approvals == 0 && !automatic
 }
 
 #[cfg(test)]
@@ -265,15 +315,36 @@ mod tests {
         assert!(matches!(entry_gates(&f)[..], [UnmetGate::Abandoned { .. }]));
     }
 
+    use super::super::approval::Judged;
+    use crate::identity::{Identity, People};
+
+    fn judged(names: &[&str], ack: bool) -> Judged {
+        Judged {
+            counted: names
+                .iter()
+                .map(|n| People::default().person_of(&Identity::new(n)))
+                .collect(),
+            refused: vec![],
+            warnings_acknowledged: ack,
+        }
+    }
+
+    static TWO: std::sync::LazyLock<Judged> =
+        std::sync::LazyLock::new(|| judged(&["a", "b"], false));
+    static TWO_ACK: std::sync::LazyLock<Judged> =
+        std::sync::LazyLock::new(|| judged(&["a", "b"], true));
+    static ONE: std::sync::LazyLock<Judged> = std::sync::LazyLock::new(|| judged(&["a"], false));
+    static NONE: std::sync::LazyLock<Judged> = std::sync::LazyLock::new(|| judged(&[], false));
+
     fn apply<'a>() -> ApplyFacts<'a> {
         ApplyFacts {
             env: "prod",
+            plan: "sha256:abc",
             verdict: Verdict::Pass,
             policy_denials: 0,
             policy_warnings: 0,
             approvals_needed: 2,
-            approvers: vec!["a", "b"],
-            warnings_acknowledged: false,
+            approvals: &TWO,
             frozen: None,
             too_old: None,
         }
@@ -300,16 +371,13 @@ mod tests {
     fn approvals_count_distinct_people() {
         assert!(apply_gates(&apply()).is_empty());
         let f = ApplyFacts {
-            approvers: vec!["a", "a"],
+            approvals: &ONE,
             ..apply()
         };
-        assert_eq!(
-            apply_gates(&f),
-            vec![UnmetGate::ApprovalsMissing {
-                env: "prod".into(),
-                have: 1,
-                need: 2
-            }]
+        let unmet = apply_gates(&f);
+        assert!(
+            matches!(&unmet[..], [UnmetGate::ApprovalsMissing { have: 1, need: 2, command, .. }] if command == "ferry approve --env prod --plan sha256:abc"),
+            "{unmet:?}"
         );
     }
 
@@ -338,14 +406,14 @@ mod tests {
         assert_eq!(apply_gates(&f), vec![UnmetGate::WarningsNotAcknowledged]);
         let f = ApplyFacts {
             verdict: Verdict::Warn,
-            warnings_acknowledged: true,
+            approvals: &TWO_ACK,
             ..apply()
         };
         assert!(apply_gates(&f).is_empty());
         let f = ApplyFacts {
             verdict: Verdict::Warn,
             approvals_needed: 0,
-            approvers: vec![],
+            approvals: &NONE,
             ..apply()
         };
         assert!(apply_gates(&f).is_empty());
