@@ -1,6 +1,9 @@
 //! The rows of the ledger as plain data. Reviews and policy results are kept as JSON so the
 //! ledger stays readable by later versions that add finding kinds.
 
+pub use ferry_core::promotion::{
+    Decision, DeploymentKind, DeploymentStatus, PlanPurpose, PlanStatus,
+};
 use ferry_core::{PlanId, ReleaseId, Summary, Verdict};
 use serde::{Deserialize, Serialize};
 
@@ -23,45 +26,6 @@ pub struct Abandonment {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PlanStatus {
-    /// Waiting for approval and apply.
-    Pending,
-    /// An apply is running or was interrupted.
-    Applying,
-    Applied,
-    /// The apply failed; the plan cannot be used again.
-    Failed,
-    /// A newer plan for the same environment replaced it.
-    Superseded,
-    Rejected,
-}
-
-impl PlanStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanStatus::Pending => "pending",
-            PlanStatus::Applying => "applying",
-            PlanStatus::Applied => "applied",
-            PlanStatus::Failed => "failed",
-            PlanStatus::Superseded => "superseded",
-            PlanStatus::Rejected => "rejected",
-        }
-    }
-    pub fn parse(s: &str) -> Option<PlanStatus> {
-        Some(match s {
-            "pending" => PlanStatus::Pending,
-            "applying" => PlanStatus::Applying,
-            "applied" => PlanStatus::Applied,
-            "failed" => PlanStatus::Failed,
-            "superseded" => PlanStatus::Superseded,
-            "rejected" => PlanStatus::Rejected,
-            _ => return None,
-        })
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanRecord {
     pub id: PlanId,
@@ -70,6 +34,8 @@ pub struct PlanRecord {
     pub created_by: String,
     pub created_at: String,
     pub status: PlanStatus,
+    /// Why the plan was made; decides how its deployment is recorded.
+    pub purpose: PlanPurpose,
     pub summary: Summary,
     pub verdict: Verdict,
     /// The review (ferry_core::Review) as JSON, sensitive values already redacted.
@@ -80,25 +46,33 @@ pub struct PlanRecord {
     pub policy_denied: bool,
     pub state_lineage: Option<String>,
     pub state_serial: Option<u64>,
-    /// The plan of the same release in the upstream environment it was compared with.
+    /// The plan of the same release upstream that was applied and verified there.
     pub baseline: Option<PlanId>,
-    /// Digest of the normalized change set (addresses, actions, attribute values; no
-    /// timestamps): equal digests mean a re-plan changes exactly the same things.
+    /// Digest of what the plan would change (resources, outputs, hashed variables,
+    /// configuration): equal digests mean a re-plan changes exactly the same things.
     pub change_digest: Option<String>,
+    /// sha256 of the stored plan JSON, binding it to this row.
+    pub plan_json_sha256: Option<String>,
+    /// The engine that made the plan, e.g. "terraform 1.0.3".
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApprovalRecord {
     pub plan: PlanId,
     pub env: String,
+    /// The approver's normalised identity.
     pub by: String,
     pub at: String,
-    /// "approve" or "reject".
-    pub decision: String,
+    pub decision: Decision,
     pub reason: Option<String>,
     pub acknowledged_warnings: bool,
-    /// Where it came from: CLI, or the CI's run URL/variables.
+    /// Where it came from: the CLI, the CI run, the server; and for carried approvals the plan.
     pub source: String,
+    /// How the identity was established (FERRY_USER, token, …).
+    pub via: String,
+    /// An SSH signature (SSHSIG, armored) over the approval statement.
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,47 +82,17 @@ pub struct NewDeployment {
     pub plan: PlanId,
     pub by: String,
     pub at: String,
-    /// "deploy" or "rollback".
-    pub kind: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DeploymentStatus {
-    Running,
-    Succeeded,
-    Failed,
-    Interrupted,
-}
-
-impl DeploymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeploymentStatus::Running => "running",
-            DeploymentStatus::Succeeded => "succeeded",
-            DeploymentStatus::Failed => "failed",
-            DeploymentStatus::Interrupted => "interrupted",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "running" => DeploymentStatus::Running,
-            "succeeded" => DeploymentStatus::Succeeded,
-            "failed" => DeploymentStatus::Failed,
-            "interrupted" => DeploymentStatus::Interrupted,
-            _ => return None,
-        })
-    }
+    pub kind: DeploymentKind,
+    /// For rollbacks: the release being replaced.
+    pub replaces: Option<ReleaseId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeploymentOutcome {
     pub status: DeploymentStatus,
     pub at: String,
-    /// Whether verification passed; a deployment makes its release known-good only when true.
-    pub verified: bool,
     pub error: Option<String>,
-    /// The engine's captured output (tail).
+    /// The engine's captured output (tail, redacted).
     pub log: String,
 }
 
@@ -158,7 +102,8 @@ pub struct DeploymentRecord {
     pub env: String,
     pub release: ReleaseId,
     pub plan: PlanId,
-    pub kind: String,
+    pub kind: DeploymentKind,
+    pub replaces: Option<ReleaseId>,
     pub by: String,
     pub started_at: String,
     pub finished_at: Option<String>,
@@ -178,8 +123,10 @@ impl DeploymentRecord {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
+/// What the caller says about an event; the ledger adds its sequence number, the rows it covers
+/// and the hash chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewEvent {
     pub at: String,
     pub env: Option<String>,
     /// e.g. "release.created", "plan.created", "approval", "deployment.succeeded".
@@ -190,16 +137,40 @@ pub struct Event {
     pub message: String,
 }
 
-/// One promotion at a time per environment: held from plan to the end of verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    pub at: String,
+    pub env: Option<String>,
+    pub kind: String,
+    pub actor: String,
+    pub release: Option<ReleaseId>,
+    pub plan: Option<PlanId>,
+    pub message: String,
+    /// This event's link in the hash chain.
+    pub hash: String,
+}
+
+/// One promotion at a time per environment: a lease held from plan to the end of verification,
+/// renewed while the holder works; an expired lease may be taken over.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockRecord {
     pub env: String,
     pub holder: String,
-    /// Secret to the holder, so only it releases the lock (others must `ferry unlock`).
+    /// Secret to the holder, so only it renews or releases the lease (others must `ferry unlock`).
     #[serde(skip_serializing)]
     pub token: String,
     pub purpose: String,
     pub since: String,
+    pub expires_at: String,
+}
+
+/// What taking a lock found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LockTaken {
+    Fresh,
+    /// The previous holder's lease had expired.
+    TookOver(LockRecord),
 }
 
 /// A rehearsed rollback: the plan of the previous known-good release (`target`) against the

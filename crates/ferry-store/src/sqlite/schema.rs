@@ -1,0 +1,114 @@
+//! The SQLite schema, one migration per entry; `PRAGMA user_version` says how many ran. Never
+//! edit a shipped entry: add one.
+
+/// Each entry moves the schema one version forward.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
+CREATE TABLE releases (
+    id TEXT PRIMARY KEY,
+    git_commit TEXT NOT NULL,
+    dirty INTEGER NOT NULL,
+    subject TEXT NOT NULL,
+    author TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    abandoned_by TEXT,
+    abandoned_at TEXT,
+    abandoned_reason TEXT
+);
+CREATE TABLE plans (
+    id TEXT PRIMARY KEY,
+    env TEXT NOT NULL,
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    verdict TEXT NOT NULL,
+    review TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    policy_denied INTEGER NOT NULL,
+    state_lineage TEXT,
+    state_serial INTEGER,
+    baseline_id TEXT,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX plans_env ON plans(env, seq);
+CREATE TABLE approvals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    env TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    at TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    reason TEXT,
+    acknowledged_warnings INTEGER NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE TABLE deployments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    release_id TEXT NOT NULL REFERENCES releases(id),
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    kind TEXT NOT NULL,
+    by_whom TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT NOT NULL,
+    verified INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    log TEXT
+);
+CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    env TEXT,
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    release_id TEXT,
+    plan_id TEXT,
+    message TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE plans ADD COLUMN change_digest TEXT;
+ALTER TABLE deployments ADD COLUMN verification TEXT;
+ALTER TABLE deployments ADD COLUMN verified_at TEXT;
+CREATE TABLE locks (
+    env TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    token TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    since TEXT NOT NULL
+);
+CREATE TABLE rehearsals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    release_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    at TEXT NOT NULL,
+    ready INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+"#,
+    r#"
+ALTER TABLE events ADD COLUMN refs TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE events ADD COLUMN prev_hash TEXT;
+ALTER TABLE events ADD COLUMN hash TEXT;
+ALTER TABLE plans ADD COLUMN purpose TEXT NOT NULL DEFAULT '{"kind":"deploy"}';
+ALTER TABLE plans ADD COLUMN plan_json_sha256 TEXT;
+ALTER TABLE plans ADD COLUMN engine TEXT;
+ALTER TABLE approvals ADD COLUMN via TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN signature TEXT;
+ALTER TABLE deployments ADD COLUMN replaces TEXT;
+ALTER TABLE locks ADD COLUMN expires_at TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_env ON events(env, seq);
+CREATE INDEX deployments_env ON deployments(env, id);
+"#,
+];
+
+/// The version from which rows are covered by the hash chain; older ledgers are sealed when
+/// they are migrated past it.
+pub(crate) const CHAINED_SINCE: usize = 3;
