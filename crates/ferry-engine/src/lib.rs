@@ -41,5 +41,5 @@ pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
 pub use commands::StateIdentity;
 pub use error::EngineError;
 pub use locate::{Engine, EngineKind, ENGINE_ENV_VAR};
-pub use options::{Progress, RunLog, RunOptions};
+pub use options::{LineObserver, Progress, RunLog, RunOptions};
 pub use runner::INTERRUPT_GRACE;

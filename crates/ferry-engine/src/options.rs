@@ -1,7 +1,19 @@
 //! The knobs a caller sets per engine command and the record it gets back, kept apart from the
 //! process plumbing so callers read one small file to learn the contract.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Receives every line the engine prints, in place of [`Progress`]'s own printing, so a front end
+/// (terminal, server page) decides how to show it. Lines are already captured for the ledger.
+#[derive(Clone)]
+pub struct LineObserver(pub Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for LineObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LineObserver")
+    }
+}
 
 /// How output is shown while the engine runs; it is captured in every mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -23,6 +35,8 @@ pub struct RunOptions {
     pub progress: Progress,
     /// Prefix for shown lines, usually the environment name.
     pub label: String,
+    /// When set, lines go here instead of being shown according to `progress`.
+    pub on_line: Option<LineObserver>,
 }
 
 impl RunOptions {
@@ -41,6 +55,7 @@ impl Default for RunOptions {
             env: Vec::new(),
             progress: Progress::Plain,
             label: String::new(),
+            on_line: None,
         }
     }
 }

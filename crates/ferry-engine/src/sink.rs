@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::options::{Progress, RunOptions};
+use crate::options::{LineObserver, Progress, RunOptions};
 
 /// Lines of stderr kept for [`crate::EngineError::Failed`]: enough for Terraform's diagnostics.
 const STDERR_TAIL_LINES: usize = 40;
@@ -22,13 +22,14 @@ pub(crate) struct Sink {
     progress: Progress,
     label: String,
     bar: Option<ProgressBar>,
+    on_line: Option<LineObserver>,
     pub(crate) output: String,
     stderr_tail: VecDeque<String>,
 }
 
 impl Sink {
     pub(crate) fn new(opts: &RunOptions) -> Self {
-        let bar = (opts.progress == Progress::Terminal).then(|| {
+        let bar = (opts.progress == Progress::Terminal && opts.on_line.is_none()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
             if let Ok(style) = ProgressStyle::with_template("{spinner} {wide_msg}") {
                 bar.set_style(style);
@@ -41,23 +42,35 @@ impl Sink {
             progress: opts.progress,
             label: opts.label.clone(),
             bar,
+            on_line: opts.on_line.clone(),
             output: String::new(),
             stderr_tail: VecDeque::new(),
         }
     }
 
     pub(crate) fn line(&mut self, stream: Stream, text: String) {
-        match self.progress {
+        match (&self.on_line, self.progress) {
+            (Some(observer), _) => (observer.0)(&text),
+            (None, progress) => self.show(progress, &text),
+        }
+        self.capture(stream, text);
+    }
+
+    fn show(&self, progress: Progress, text: &str) {
+        match progress {
             Progress::Terminal => {
                 if let Some(bar) = &self.bar {
                     if !text.trim().is_empty() {
-                        bar.set_message(prefixed(&self.label, &text));
+                        bar.set_message(prefixed(&self.label, text));
                     }
                 }
             }
-            Progress::Plain => eprintln!("{}", prefixed(&self.label, &text)),
+            Progress::Plain => eprintln!("{}", prefixed(&self.label, text)),
             Progress::Quiet => {}
         }
+    }
+
+    fn capture(&mut self, stream: Stream, text: String) {
         self.output.push_str(&text);
         self.output.push('\n');
         if stream == Stream::Err {

@@ -176,6 +176,8 @@ fn rank(kind: FindingKind) -> u8 {
         FindingKind::NotInBaseline => 6,
         FindingKind::Drift => 7,
         FindingKind::Forget => 8,
+        FindingKind::KindDifference => 9,
+        FindingKind::StructuralDifference => 10,
     }
 }
 

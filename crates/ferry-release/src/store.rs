@@ -8,8 +8,9 @@ use crate::git::Repo;
 use crate::manifest::Manifest;
 use crate::tree::{self, EntryKind, TreeEntry};
 use ferry_core::ReleaseId;
-use std::io::Write;
+use ferry_store::{ArtifactKind, ArtifactStore, DirArtifactStore, StoreError};
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Fixed so that the same bundle always compresses to the same file; ids do not depend on it.
 const ZSTD_LEVEL: i32 = 12;
@@ -17,9 +18,21 @@ const SUFFIX: &str = ".tar.zst";
 /// How many dirty paths an error names; the rest are counted.
 const DIRTY_SHOWN: usize = 10;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ReleaseStore {
+    /// The data directory: excluded from bundles when it lies inside the repository.
     root: PathBuf,
+    artifacts: Arc<dyn ArtifactStore>,
+    /// Set when the artifacts live in `root` (paths and listings are then meaningful).
+    dir: Option<DirArtifactStore>,
+}
+
+impl std::fmt::Debug for ReleaseStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReleaseStore")
+            .field("root", &self.root)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -36,8 +49,21 @@ impl ReleaseStore {
     /// A store rooted at the project's data dir (`.ferry/` by default). Nothing is created until
     /// the first release is written.
     pub fn new(data_dir: &Path) -> Self {
+        let dir = DirArtifactStore::new(data_dir);
         ReleaseStore {
             root: data_dir.to_path_buf(),
+            artifacts: Arc::new(dir.clone()),
+            dir: Some(dir),
+        }
+    }
+
+    /// A store whose bundles live in `artifacts` (e.g. a server's); `data_dir` is still excluded
+    /// from bundles built here.
+    pub fn with_artifacts(data_dir: &Path, artifacts: Arc<dyn ArtifactStore>) -> Self {
+        ReleaseStore {
+            root: data_dir.to_path_buf(),
+            artifacts,
+            dir: None,
         }
     }
 
@@ -47,6 +73,46 @@ impl ReleaseStore {
 
     pub fn path_of(&self, id: &ReleaseId) -> PathBuf {
         self.releases_dir().join(format!("{}{SUFFIX}", id.hex()))
+    }
+
+    /// The stored (compressed) bundle, after verifying it: what a client uploads.
+    pub fn bundle_bytes(&self, id: &ReleaseId) -> Result<Vec<u8>, ReleaseError> {
+        let compressed = self.compressed(id)?;
+        self.check(id, &compressed)?;
+        Ok(compressed)
+    }
+
+    /// Stores a bundle received from elsewhere, only if it hashes to `id` and decodes safely.
+    pub fn import(&self, id: &ReleaseId, compressed: &[u8]) -> Result<Manifest, ReleaseError> {
+        let tar = self.check(id, compressed)?;
+        let (manifest, _) = bundle::decode(&tar).map_err(|e| e.into_release_error(id))?;
+        self.put(id, compressed)?;
+        Ok(manifest)
+    }
+
+    fn put(&self, id: &ReleaseId, compressed: &[u8]) -> Result<(), ReleaseError> {
+        self.artifacts
+            .put_bytes(ArtifactKind::ReleaseBundle, id.hex(), compressed)
+            .map_err(|e| store_error(id, &self.path_of(id), e))
+    }
+
+    fn compressed(&self, id: &ReleaseId) -> Result<Vec<u8>, ReleaseError> {
+        self.artifacts
+            .get_bytes(ArtifactKind::ReleaseBundle, id.hex())
+            .map_err(|e| store_error(id, &self.path_of(id), e))
+    }
+
+    /// Decompresses and re-hashes `compressed` against `id`.
+    fn check(&self, id: &ReleaseId, compressed: &[u8]) -> Result<Vec<u8>, ReleaseError> {
+        let tampered = || ReleaseError::Tampered {
+            id: id.clone(),
+            path: self.path_of(id),
+        };
+        let tar = zstd::stream::decode_all(compressed).map_err(|_| tampered())?;
+        if bundle::sha256_hex(&tar) != id.hex() {
+            return Err(tampered());
+        }
+        Ok(tar)
     }
 
     /// Builds the release of `commit` (default HEAD) of the project at `project_root`.
@@ -93,21 +159,20 @@ impl ReleaseStore {
         let id = ReleaseId::from_hex(&bundle::sha256_hex(&tar))?;
         let path = self.path_of(&id);
 
-        let already_existed = if path.exists() {
-            true
-        } else {
+        let already_existed = self
+            .artifacts
+            .exists(ArtifactKind::ReleaseBundle, id.hex())
+            .map_err(|e| store_error(&id, &path, e))?;
+        if !already_existed {
             let compressed =
                 zstd::bulk::compress(&tar, ZSTD_LEVEL).map_err(|e| ReleaseError::io(&path, e))?;
-            !write_new(&self.releases_dir(), &path, &compressed)?
-        };
-        // A file that was already there is evidence, not a cache entry to refresh: check it and
-        // refuse (rather than silently replace) a modified one.
-        if already_existed {
-            self.load(&id)?;
+            self.put(&id, &compressed)?;
         }
-        let size_compressed = std::fs::metadata(&path)
-            .map_err(|e| ReleaseError::io(&path, e))?
-            .len();
+        // A bundle that was already there is evidence, not a cache entry to refresh: check it
+        // and refuse (rather than silently replace) a modified one.
+        let stored = self.compressed(&id)?;
+        self.check(&id, &stored)?;
+        let size_compressed = stored.len() as u64;
         Ok(BuiltRelease {
             id,
             manifest,
@@ -119,23 +184,8 @@ impl ReleaseStore {
 
     /// Decompresses and re-hashes the stored bundle, returning the canonical tar bytes.
     fn load(&self, id: &ReleaseId) -> Result<Vec<u8>, ReleaseError> {
-        let path = self.path_of(id);
-        let compressed = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ReleaseError::NotFound { id: id.clone() })
-            }
-            Err(e) => return Err(ReleaseError::io(&path, e)),
-        };
-        let tampered = || ReleaseError::Tampered {
-            id: id.clone(),
-            path: path.clone(),
-        };
-        let tar = zstd::stream::decode_all(compressed.as_slice()).map_err(|_| tampered())?;
-        if bundle::sha256_hex(&tar) != id.hex() {
-            return Err(tampered());
-        }
-        Ok(tar)
+        let compressed = self.compressed(id)?;
+        self.check(id, &compressed)
     }
 
     fn open(&self, id: &ReleaseId) -> Result<(Manifest, Vec<TreeEntry>), ReleaseError> {
@@ -171,6 +221,9 @@ impl ReleaseStore {
 
     /// Ids of all stored releases, sorted. Only names the store itself writes are considered.
     pub fn list_ids(&self) -> Result<Vec<ReleaseId>, ReleaseError> {
+        if self.dir.is_none() {
+            return Ok(Vec::new());
+        }
         let dir = self.releases_dir();
         let read = match std::fs::read_dir(&dir) {
             Ok(read) => read,
@@ -213,44 +266,16 @@ impl ReleaseStore {
     }
 }
 
-/// Writes `bytes` to `path` via a synced temp file in the same directory and a no-clobber rename,
-/// so readers never see a partial file and an existing release is never replaced. Returns false
-/// when another writer created `path` first.
-fn write_new(dir: &Path, path: &Path, bytes: &[u8]) -> Result<bool, ReleaseError> {
-    std::fs::create_dir_all(dir).map_err(|e| ReleaseError::io(dir, e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".incoming-")
-        .tempfile_in(dir)
-        .map_err(|e| ReleaseError::io(dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| ReleaseError::io(tmp.path(), e))?;
-    make_read_only(tmp.as_file(), tmp.path())?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| ReleaseError::io(tmp.path(), e))?;
-    match tmp.persist_noclobber(path) {
-        Ok(_) => {}
-        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(ReleaseError::io(path, e.error)),
+fn store_error(id: &ReleaseId, path: &Path, e: StoreError) -> ReleaseError {
+    match e {
+        StoreError::NotFound(_) => ReleaseError::NotFound { id: id.clone() },
+        StoreError::Tampered { .. } => ReleaseError::Tampered {
+            id: id.clone(),
+            path: path.to_path_buf(),
+        },
+        StoreError::Artifact { path, source } => ReleaseError::io(Path::new(&path), source),
+        other => ReleaseError::io(path, std::io::Error::other(other.to_string())),
     }
-    // The rename is durable only once the directory entry is synced.
-    #[cfg(unix)]
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| ReleaseError::io(dir, e))?;
-    Ok(true)
-}
-
-#[cfg(unix)]
-fn make_read_only(file: &std::fs::File, path: &Path) -> Result<(), ReleaseError> {
-    use std::os::unix::fs::PermissionsExt;
-    file.set_permissions(std::fs::Permissions::from_mode(0o444))
-        .map_err(|e| ReleaseError::io(path, e))
-}
-
-#[cfg(not(unix))]
-fn make_read_only(_file: &std::fs::File, _path: &Path) -> Result<(), ReleaseError> {
-    Ok(())
 }
 
 /// `path` relative to the repository top, '/'-separated, or `None` when it lies outside the

@@ -84,6 +84,7 @@ impl Sandbox {
             ],
             progress: Progress::Quiet,
             label: label.into(),
+            on_line: None,
         }
     }
 
