@@ -35,7 +35,7 @@ pub enum Command {
     Plan(PlanArgs),
     /// Review a plan: a plan JSON file, or an environment's pending plan.
     Review(ReviewArgs),
-    /// Approve an environment's pending plan.
+    /// Approve one exact plan of an environment.
     Approve(ApproveArgs),
     /// Record a "no" for an environment's pending plan.
     Reject(RejectArgs),
@@ -60,6 +60,15 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Run the whole pipeline on the bundled example, with narration.
     Demo(DemoArgs),
+    /// Check the ledger's integrity.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Recompute the hash chain and check every row it covers (exit 3 if broken).
+    Verify,
 }
 
 #[derive(Debug, Args)]
@@ -120,12 +129,15 @@ pub struct ReviewArgs {
 pub struct ApproveArgs {
     #[arg(long)]
     pub env: String,
-    /// Plan id (default: the environment's pending plan).
+    /// The plan you reviewed (required where approvals are; `ferry review --env ENV` shows it).
     #[arg(long)]
     pub plan: Option<String>,
     /// Acknowledge the plan's review and policy warnings.
     #[arg(long)]
     pub acknowledge_warnings: bool,
+    /// Sign the approval with this SSH key (a private key, or a .pub whose key is in ssh-agent).
+    #[arg(long, value_name = "PATH")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,15 @@
-//! The `ferry` command line: parses arguments, finds the project, calls one command, prints its
-//! result and maps the outcome to the documented exit codes (0 ok, 1 error, 2 usage, 3 blocked).
-//! Decisions live in `ferry-core`; I/O lives in the adapter crates. This binary only wires them.
+//! The `ferry` command line: parses arguments, establishes the project and who is acting, calls
+//! one operation of `ferry-app`, renders its view (human, JSON or markdown) and maps the outcome
+//! to the documented exit codes (0 ok, 1 error, 2 usage, 3 blocked). Decisions live in
+//! `ferry-core`, workflows in `ferry-app`; this binary only parses and renders
+//! (see docs/architecture.md).
 
-mod assess;
 mod cli;
 mod commands;
-mod context;
 mod exit;
-mod gates;
+mod front;
 mod output;
-mod session;
-mod verify;
-mod workflow;
+mod render;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -19,8 +17,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     output::init_logging(cli.verbose);
+    let format = cli.format;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => exit::report(&err),
+        Err(err) => exit::report(&err, format),
     }
 }

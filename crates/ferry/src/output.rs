@@ -1,14 +1,16 @@
 //! Output conventions: data on stdout, progress and logs on stderr, colour only on a terminal and
-//! never when `NO_COLOR` is set.
+//! never when `NO_COLOR` is set, and a closed stdout (`ferry status | head -1`) ends the command
+//! quietly instead of panicking.
 
 use clap::ValueEnum;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum Format {
     #[default]
     Human,
     Json,
+    /// For `review` and `audit` (a pull-request comment).
     Markdown,
 }
 
@@ -38,8 +40,38 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// The conventional status of a process whose output pipe was closed (128 + SIGPIPE).
+pub const CLOSED_STDOUT: i32 = 141;
+
+/// Writes `text` to stdout; a reader that went away ends the process quietly.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let result = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_STDOUT);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes one line to stdout.
+pub fn line(text: impl AsRef<str>) {
+    let mut s = text.as_ref().to_string();
+    s.push('\n');
+    out(&s);
+}
+
 /// Prints a serializable value as pretty JSON on stdout.
-pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => line(text),
+        Err(e) => {
+            eprintln!("error: cannot render JSON: {e}");
+            std::process::exit(1);
+        }
+    }
 }

@@ -1,52 +1,35 @@
 //! `ferry audit`: compares environments' inputs, topology and code layout, prints the report in
 //! the chosen format and exits 3 when an unaccepted kind or structural difference remains, so CI
-//! can gate on "staging resembles prod". The analysis lives in ferry-audit; this module only
-//! gathers the project's files and stored plans and maps the outcome to the exit contract.
+//! can gate on "staging resembles prod".
 
 use crate::cli::AuditArgs;
-use crate::commands::shared::stored_plan_json;
-use crate::context::Project;
 use crate::exit::Blocked;
-use crate::output::{print_json, Format};
-use anyhow::{Context as _, Result};
-use ferry_audit::{render, AuditConfig, AuditInput, EnvSpec, PlanSource};
-use std::path::Path;
+use crate::front::Ctx;
+use crate::output::{json, out, Format};
+use anyhow::Result;
+use ferry_audit::render;
 
-pub fn run(dir: Option<&Path>, format: Format, args: AuditArgs) -> Result<()> {
-    let project = Project::discover(dir)?;
-    let config = AuditConfig::from_table(&project.config.audit)
-        .with_context(|| format!("invalid [audit] table in {}", project.config_path.display()))?;
-    let mut environments = Vec::new();
-    for env in project.config.chain_order() {
-        let plan = stored_plan_json(&project, env.name())?.map(PlanSource::Path);
-        environments.push(EnvSpec {
-            name: env.name().to_string(),
-            var_files: env.var_files.iter().map(|f| project.root.join(f)).collect(),
-            plan,
-            from: env.from_env().map(str::to_string),
-        });
-    }
-    let input = AuditInput {
-        project_root: project.root.clone(),
-        root_module: project.root.join(&project.config.project.root),
-        environments,
-        pairs: args.pair.clone(),
-        config,
+pub fn run(ctx: &Ctx, args: AuditArgs) -> Result<()> {
+    let project = ctx.project()?;
+    // A fresh checkout has no ledger: audit its inputs without creating one.
+    let audit = if project.data_dir.join(ferry_store::LEDGER_FILE).is_file() {
+        ctx.app()?.audit(&args.pair)?
+    } else {
+        ferry_app::ops::audit::audit_without_ledger(&project, &args.pair)?
     };
-    let audit = ferry_audit::audit(&input)?;
     if args.prompt {
         // The prompt is advice for a person and their assistant, not a gate: it always exits 0.
-        print!(
-            "{}",
-            ferry_audit::prompt::prompt(&audit, args.pair.last().map(String::as_str))?
-        );
+        out(&ferry_audit::prompt::prompt(
+            &audit,
+            args.pair.last().map(String::as_str),
+        )?);
         return Ok(());
     }
     let report = &audit.report;
-    match format {
-        Format::Json => print_json(report)?,
-        Format::Markdown => print!("{}", render::markdown(report)),
-        Format::Human => print!("{}", render::human(report)),
+    match ctx.format {
+        Format::Json => json(report),
+        Format::Markdown => out(&render::markdown(report)),
+        Format::Human => out(&render::human(report)),
     }
     if report.is_blocked() {
         let s = &report.summary;

@@ -3,7 +3,6 @@
 //! a smoke test of the real command line against the real engine.
 
 use crate::cli::DemoArgs;
-use crate::output::Format;
 use anyhow::{bail, Context as _, Result};
 use std::path::PathBuf;
 use std::process::Command;
@@ -46,6 +45,31 @@ impl Demo {
             );
         }
         Ok(stdout)
+    }
+
+    /// Runs `ferry --format json <args>` without showing it, for a value the story needs next.
+    fn quiet_json(&self, user: &str, args: &[&str]) -> Result<serde_json::Value> {
+        let out = Command::new(&self.exe)
+            .arg("-C")
+            .arg(&self.dir)
+            .args(["--format", "json"])
+            .args(args)
+            .env("FERRY_USER", user)
+            .env("FERRY_PROGRESS", "quiet")
+            .env("TF_VAR_sim_root", self.dir.join("sim"))
+            .output()
+            .with_context(|| format!("cannot run {}", self.exe.display()))?;
+        serde_json::from_slice(&out.stdout)
+            .with_context(|| format!("`ferry {}` printed no JSON", args.join(" ")))
+    }
+
+    /// The id of `env`'s pending plan: what an approver names after reading it.
+    fn pending_plan(&self, env: &str) -> Result<String> {
+        let status = self.quiet_json("demo", &["status", "--env", env])?;
+        status["environments"][0]["pending_plan"]["id"]
+            .as_str()
+            .map(str::to_string)
+            .with_context(|| format!("'{env}' has no pending plan"))
     }
 
     fn git(&self, args: &[&str]) -> Result<()> {
@@ -128,7 +152,7 @@ fn release_id(stdout: &str) -> Result<String> {
         .context("`ferry release create` printed no release id")
 }
 
-pub fn run(_format: Format, args: DemoArgs) -> Result<()> {
+pub fn run(args: DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let dir = prepare_dir(args.dir)?;
     let demo = Demo {
@@ -171,9 +195,15 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
     d.say("prod: planned and reviewed against the staging plan, then it waits for a person");
     d.ferry(dev, &["promote", "--to", "prod"], 3)?;
-    d.say("The person who cut the release and ran the plan may not approve it");
-    d.ferry(dev, &["approve", "--env", "prod"], 3)?;
-    d.ferry("lead@example.com", &["approve", "--env", "prod"], 0)?;
+    let plan = d.pending_plan("prod")?;
+    d.say("An approval names the exact plan its approver read; the person who cut the release and ran the plan may not give it");
+    d.ferry(dev, &["review", "--env", "prod"], 0)?;
+    d.ferry(dev, &["approve", "--env", "prod", "--plan", &plan], 3)?;
+    d.ferry(
+        "lead@example.com",
+        &["approve", "--env", "prod", "--plan", &plan],
+        0,
+    )?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
     d.ferry(dev, &["apply", "--env", "prod"], 1)?;
     println!("  (a plan is applied once)");
@@ -185,9 +215,17 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "dev"], 0)?;
     d.ferry(dev, &["promote", "--to", "staging", "--yes"], 0)?;
     d.ferry(dev, &["promote", "--to", "prod"], 3)?;
+    let plan = d.pending_plan("prod")?;
     d.ferry(
         "lead@example.com",
-        &["approve", "--env", "prod", "--acknowledge-warnings"],
+        &[
+            "approve",
+            "--env",
+            "prod",
+            "--plan",
+            &plan,
+            "--acknowledge-warnings",
+        ],
         0,
     )?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
@@ -227,7 +265,10 @@ fn run_story(d: &Demo) -> Result<()> {
     d.ferry(dev, &["promote", "--to", "dev"], 1)?;
     d.ferry(dev, &["status", "--env", "dev"], 0)?;
 
-    d.say("A change freeze on prod: nothing is applied there while it holds");
+    d.say("The ledger is hash-chained: `ledger verify` recomputes it");
+    d.ferry(dev, &["ledger", "verify"], 0)?;
+
+    d.say("A change freeze on prod, added in the work tree: a gate may be tightened there (never loosened), and nothing is applied while it holds");
     d.edit("ferry.toml", "approvals = 1", "approvals = 1\n\n[[environment.freeze]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nreason = \"demo change freeze\"")?;
     d.ferry(dev, &["rollback", "--env", "prod"], 3)?;
 

@@ -1,44 +1,58 @@
-//! One module per command. Each takes its parsed arguments and returns `Ok(())` or an error whose
-//! type decides the exit code (see `exit.rs`).
+//! One module per command: each parses its arguments into an operation's input, calls
+//! `ferry-app`, and renders the view. No command module uses another; shared renderings live in
+//! `crate::render`.
 
 mod apply;
 mod approve;
 mod audit;
 mod demo;
 mod init;
+mod ledger;
 mod plan;
 mod policy;
 mod promote;
-mod rehearse;
 mod release;
-mod report;
 mod review;
-pub mod shared;
 mod status;
 mod unlock;
 
 use crate::cli::{Cli, Command};
-use anyhow::Result;
+use crate::front::Ctx;
+use crate::output::Format;
+use anyhow::{bail, Result};
+
+/// `--format markdown` only where a markdown rendering exists.
+fn check_format(command: &Command, format: Format) -> Result<()> {
+    let markdown = matches!(command, Command::Review(_) | Command::Audit(_));
+    if format == Format::Markdown && !markdown {
+        bail!("--format markdown is available for `review` and `audit`; use human or json here");
+    }
+    Ok(())
+}
 
 pub fn run(cli: Cli) -> Result<()> {
-    let dir = cli.dir.as_deref();
-    let format = cli.format;
+    check_format(&cli.command, cli.format)?;
+    let ctx = Ctx {
+        dir: cli.dir,
+        format: cli.format,
+    };
     match cli.command {
-        Command::Init(args) => init::run(dir, format, args),
-        Command::Release(cmd) => release::run(dir, format, cmd),
-        Command::Plan(args) => plan::run(dir, format, args),
-        Command::Review(args) => review::run(dir, format, args),
-        Command::Approve(args) => approve::approve(dir, format, args),
-        Command::Reject(args) => approve::reject(dir, format, args),
-        Command::Apply(args) => apply::run(dir, format, args),
-        Command::Promote(args) => promote::run(dir, format, args),
-        Command::Status(args) => status::status(dir, format, args),
-        Command::History(args) => status::history(dir, format, args),
-        Command::Audit(args) => audit::run(dir, format, args),
-        Command::Policy(cmd) => policy::run(dir, format, cmd),
-        Command::Demo(args) => demo::run(format, args),
-        Command::Rollback(args) => promote::rollback(dir, format, args),
-        Command::Rehearse(args) => rehearse::run(dir, format, args),
-        Command::Unlock(args) => unlock::run(dir, format, args),
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Release(cmd) => release::run(&ctx, cmd),
+        Command::Plan(args) => plan::run(&ctx, args),
+        Command::Review(args) => review::run(&ctx, args),
+        Command::Approve(args) => approve::approve(&ctx, args),
+        Command::Reject(args) => approve::reject(&ctx, args),
+        Command::Apply(args) => apply::run(&ctx, args),
+        Command::Promote(args) => promote::promote(&ctx, args),
+        Command::Rollback(args) => promote::rollback(&ctx, args),
+        Command::Rehearse(args) => promote::rehearse(&ctx, args),
+        Command::Status(args) => status::status(&ctx, args),
+        Command::History(args) => status::history(&ctx, args),
+        Command::Audit(args) => audit::run(&ctx, args),
+        Command::Policy(cmd) => policy::run(&ctx, cmd),
+        Command::Demo(args) => demo::run(args),
+        Command::Unlock(args) => unlock::run(&ctx, args),
+        Command::Ledger(cmd) => ledger::run(&ctx, cmd),
     }
 }

@@ -1,38 +1,38 @@
-//! `ferry review PLAN.json [--baseline LOWER.json] [--config ferry.toml]` and `ferry review --env ENV`.
+//! `ferry review PLAN.json [--baseline LOWER.json] [--config ferry.toml]` and
+//! `ferry review --env ENV`.
 //!
 //! The file form works without a project: it reads any plan JSON, applies the `[review]` settings
 //! of `--config` (else of the project's ferry.toml when there is one, else the built-in defaults),
 //! prints the review on stdout and exits 3 when the verdict is block.
 
 use crate::cli::ReviewArgs;
-use crate::context::{find_root, start_dir, CONFIG_FILE};
 use crate::exit::Blocked;
-use crate::output::{color_stdout, Format};
+use crate::front::Ctx;
+use crate::output::{color_stdout, line, out, Format};
 use anyhow::{bail, Result};
-use ferry_core::Verdict;
-use ferry_plan::{render_human, render_json, render_markdown, review_files, ReviewConfig};
-use std::path::{Path, PathBuf};
+use ferry_core::{Severity, Verdict};
+use ferry_plan::{render_human, render_json, render_markdown};
 
-pub fn run(dir: Option<&Path>, format: Format, args: ReviewArgs) -> Result<()> {
+pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     if let Some(env) = &args.env {
-        return crate::commands::report::review_env(dir, format, env);
+        return review_env(ctx, env);
     }
     let Some(plan) = args.plan else {
         bail!("nothing to review: pass a plan JSON file (`ferry review PLAN.json`) or `--env ENV`");
     };
-    let config = review_config(dir, args.config.as_deref())?;
-    let outcome = review_files(&plan, args.baseline.as_deref(), &config)?;
-    let review = &outcome.review;
-    match format {
-        Format::Human => print!("{}", render_human(review, color_stdout())),
-        Format::Json => println!("{}", render_json(review)),
-        Format::Markdown => print!("{}", render_markdown(review)),
+    let start = ctx.start().ok();
+    let config = ferry_app::ops::review::review_config(start.as_deref(), args.config.as_deref())?;
+    let review = ferry_app::ops::review::review_file(&plan, args.baseline.as_deref(), &config)?;
+    match ctx.format {
+        Format::Human => out(&render_human(&review, color_stdout())),
+        Format::Json => line(render_json(&review)),
+        Format::Markdown => out(&render_markdown(&review)),
     }
     if review.verdict == Verdict::Block {
         let blocking = review
             .findings
             .iter()
-            .filter(|f| f.severity == ferry_core::Severity::Block)
+            .filter(|f| f.severity == Severity::Block)
             .count();
         return Err(Blocked(format!(
             "review verdict is block ({blocking} blocking finding(s)) for {}",
@@ -43,18 +43,24 @@ pub fn run(dir: Option<&Path>, format: Format, args: ReviewArgs) -> Result<()> {
     Ok(())
 }
 
-/// `[review]` of `--config`, else of the project's ferry.toml if one is found, else defaults.
-/// Only the `[review]` table is read, so a plan can be reviewed with a half-written ferry.toml.
-fn review_config(dir: Option<&Path>, explicit: Option<&Path>) -> Result<ReviewConfig> {
-    let path: Option<PathBuf> = match explicit {
-        Some(p) => Some(p.to_path_buf()),
-        None => start_dir(dir)
-            .ok()
-            .and_then(|d| find_root(&d))
-            .map(|root| root.join(CONFIG_FILE)),
-    };
-    match path {
-        Some(path) => Ok(ReviewConfig::from_file(&path)?),
-        None => Ok(ReviewConfig::default()),
+/// The stored review of the environment's pending plan (else its newest), in any format; exit 3
+/// when its verdict is block or a policy denies it.
+fn review_env(ctx: &Ctx, env: &str) -> Result<()> {
+    let app = ctx.app()?;
+    let v = app.review_env(env)?;
+    match ctx.format {
+        Format::Json => line(render_json(&v.plan.review)),
+        Format::Markdown => out(&render_markdown(&v.plan.review)),
+        Format::Human => crate::render::plan(&v.plan),
     }
+    if v.plan.review.verdict == Verdict::Block || v.denials > 0 {
+        return Err(Blocked(format!(
+            "plan {} for '{env}': review verdict {}, {} policy denial(s)",
+            v.plan.plan.short(),
+            v.plan.review.verdict,
+            v.denials
+        ))
+        .into());
+    }
+    Ok(())
 }

@@ -2,8 +2,6 @@
 //! the review prompt, copy-paste detection, the example repository, and the exit-code contract
 //! (0 clean, 3 unaccepted kind/structural difference, 1 bad input).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,5 @@
 //! Shared set-up for end-to-end tests: a copy of examples/demo in a fresh git repository, driven
 //! through the real `ferry` binary and the pinned Terraform from `.tools` (scripts/install-terraform).
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
@@ -119,7 +118,10 @@ impl Project {
             .env("CI", "1")
             .env_remove("FERRY_DATA_DIR")
             .env_remove("FERRY_ENGINE")
-            .env_remove("FERRY_NOW");
+            .env_remove("GITHUB_ACTOR")
+            .env_remove("GITLAB_USER_LOGIN")
+            .env_remove("GITHUB_RUN_ID")
+            .env_remove("CI_PIPELINE_URL");
         cmd
     }
 
@@ -169,6 +171,22 @@ impl Project {
             .as_str()
             .unwrap()
             .to_string()
+    }
+
+    /// The id of `env`'s pending plan, as an approver names it.
+    pub fn pending_plan(&self, env: &str) -> String {
+        self.json(&["status", "--env", env])["environments"][0]["pending_plan"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("'{env}' has no pending plan"))
+            .to_string()
+    }
+
+    /// `ferry approve --env ENV --plan <pending> EXTRA...` as `user`.
+    pub fn approve(&self, user: &str, env: &str, extra: &[&str]) -> (i32, String, String) {
+        let plan = self.pending_plan(env);
+        let mut args = vec!["approve", "--env", env, "--plan", plan.as_str()];
+        args.extend_from_slice(extra);
+        self.run_as(user, &args)
     }
 
     pub fn data(&self) -> PathBuf {

@@ -1,9 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! End-to-end: the real pinned Terraform carries one release dev → staging → prod, and every bad
 //! input of the foundation issue gets one clear message, the right exit code and a consistent ledger.
 
-mod common;
-use common::Project;
+use crate::common::{self, Project};
 
 #[test]
 fn a_release_travels_dev_staging_prod_byte_for_byte() {
@@ -28,7 +26,9 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
     assert_eq!(code, 3, "{out}{err}");
     assert!(err.contains("needs 1 approval"), "{err}");
     assert!(
-        out.contains("compared with the plan of the same release in 'staging'"),
+        out.contains(
+            "compared with the plan of the same release applied and verified in 'staging'"
+        ),
         "{out}"
     );
 
@@ -38,9 +38,9 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
     assert_eq!(pending["approvals_needed"], 1);
     assert_eq!(pending["approvals"], serde_json::json!([]));
 
-    let (code, _, err) = p.run_as("lead@example.com", &["approve", "--env", "prod"]);
+    let (code, _, err) = p.approve("lead@example.com", "prod", &[]);
     assert_eq!(code, 0, "{err}");
-    let (code, _, err) = p.run_as("lead@example.com", &["approve", "--env", "prod"]);
+    let (code, _, err) = p.approve("lead@example.com", "prod", &[]);
     assert_eq!(code, 1, "the same person cannot approve twice: {err}");
     let deployment = p.json(&["apply", "--env", "prod"]);
     assert_eq!(deployment["status"], "succeeded");
@@ -76,7 +76,17 @@ fn a_release_travels_dev_staging_prod_byte_for_byte() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["deployment.succeeded", "approval", "plan.created"]);
+    // Every row a gate reads changes with a chained event: the claim, the outcome, the verification.
+    assert_eq!(
+        kinds,
+        [
+            "verification.passed",
+            "deployment.succeeded",
+            "deployment.started",
+            "approval",
+            "plan.created"
+        ]
+    );
 }
 
 #[test]
@@ -116,8 +126,9 @@ fn a_tampered_plan_file_is_not_applied() {
         .strip_prefix("sha256:")
         .unwrap()
         .to_string();
-    let file = p.data().join("plans").join(&hex).join("plan.tfplan");
+    let file = p.data().join("artifacts/plan-files").join(&hex);
     let mut bytes = std::fs::read(&file).unwrap();
+    std::fs::remove_file(&file).unwrap();
     bytes.push(0);
     std::fs::write(&file, bytes).unwrap();
     let (code, _, err) = p.run(&["apply", "--env", "dev"]);

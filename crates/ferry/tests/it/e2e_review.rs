@@ -1,9 +1,7 @@
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The review on real plans written by the pinned Terraform from the example: replacing the
 //! simulated database, deleting replicas, create_before_destroy, and the prod-vs-staging baseline.
 
-mod common;
-use common::Project;
+use crate::common::Project;
 use serde_json::{json, Value};
 
 /// (kind, severity, address) of every finding, in output order.
@@ -106,9 +104,9 @@ fn create_before_destroy_is_a_replace_in_the_other_order() {
     p.commit("bigger cache");
     p.release();
     p.ok(&["plan", "--env", "dev"]);
-    let plan_json = std::fs::read_dir(p.data().join("plans"))
+    let plan_json = std::fs::read_dir(p.data().join("artifacts/plan-json"))
         .unwrap()
-        .map(|e| e.unwrap().path().join("plan.json"))
+        .map(|e| e.unwrap().path())
         .map(|f| serde_json::from_str::<Value>(&std::fs::read_to_string(f).unwrap()).unwrap())
         .find(|v| {
             v["resource_changes"]

@@ -1,8 +1,6 @@
 //! `ferry policy eval` and `ferry policy test` through the binary: exact JSON reports, the human
 //! listing, and exit codes 0 (pass), 1 (failing tests, errors) and 3 (deny).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

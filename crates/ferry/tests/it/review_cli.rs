@@ -1,8 +1,6 @@
 //! `ferry review PLAN.json [--baseline] [--config]` through the binary: outputs (snapshots of the
 //! human and markdown renderings, the exact JSON contract) and exit codes 0 / 1 / 3.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use assert_cmd::Command;
 use std::path::PathBuf;
 

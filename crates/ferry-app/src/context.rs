@@ -1,0 +1,286 @@
+//! The operations' shared context: one project, its ledger and artifact store, the clock and
+//! the observer, plus the lookups every operation needs (resolve an id, the gates of an
+//! environment for a release, what is known-good where).
+
+use crate::clock::Clock;
+use crate::error::{AppError, Result};
+use crate::observer::{Note, Observer};
+use crate::project::{parse_config, Project, CONFIG_FILE};
+use ferry_core::identity::{Identity, IdentitySource};
+use ferry_core::settings::{self, GateSettings, SettingNote};
+use ferry_core::{Config, PlanId, ReleaseId};
+use ferry_release::ReleaseStore;
+use ferry_store::{
+    ArtifactStore, DeploymentRecord, DirArtifactStore, Ledger, NewEvent, PlanRecord, ReleaseRecord,
+    SqliteLedger,
+};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+/// Who is acting, as the front end established it (`FERRY_USER`, the CI's actor, git's email, a
+/// token). The person it maps to is decided per release, by that release's `[people]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub identity: Identity,
+    pub source: IdentitySource,
+    /// Where the request came from, for the record ("cli", "github-actions run 42", "api").
+    pub origin: String,
+}
+
+impl Claim {
+    pub fn new(raw: &str, source: IdentitySource, origin: impl Into<String>) -> Claim {
+        Claim {
+            identity: Identity::new(raw),
+            source,
+            origin: origin.into(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.identity.as_str()
+    }
+}
+
+pub struct App {
+    pub project: Project,
+    pub ledger: Arc<dyn Ledger>,
+    pub artifacts: Arc<dyn ArtifactStore>,
+    pub releases: ReleaseStore,
+    pub clock: Arc<dyn Clock>,
+    pub observer: Arc<dyn Observer>,
+    release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
+    said: Mutex<BTreeSet<String>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("project", &self.project.root)
+            .finish()
+    }
+}
+
+impl App {
+    /// Local mode: the SQLite ledger and the artifact directory under the project's data dir.
+    pub fn open_local(
+        project: Project,
+        clock: Arc<dyn Clock>,
+        observer: Arc<dyn Observer>,
+    ) -> Result<App> {
+        ferry_store::artifacts::create_private_dir(&project.data_dir)?;
+        let ledger: Arc<dyn Ledger> = Arc::new(SqliteLedger::open(&project.data_dir)?);
+        let artifacts: Arc<dyn ArtifactStore> = Arc::new(DirArtifactStore::new(&project.data_dir));
+        let app = App::with_backends(project, ledger, artifacts, clock, observer);
+        app.recover_interrupted()?;
+        Ok(app)
+    }
+
+    pub fn with_backends(
+        project: Project,
+        ledger: Arc<dyn Ledger>,
+        artifacts: Arc<dyn ArtifactStore>,
+        clock: Arc<dyn Clock>,
+        observer: Arc<dyn Observer>,
+    ) -> App {
+        let releases = ReleaseStore::with_artifacts(&project.data_dir, artifacts.clone());
+        App {
+            project,
+            ledger,
+            artifacts,
+            releases,
+            clock,
+            observer,
+            release_configs: Mutex::new(HashMap::new()),
+            said: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Now, as the ledger stores it.
+    pub fn now(&self) -> String {
+        ferry_core::schedule::format_instant(self.clock.now())
+    }
+
+    pub fn step(&self, text: &str) {
+        self.observer.note(Note::Step(text));
+    }
+
+    pub fn warn(&self, text: &str) {
+        self.observer.note(Note::Warning(text));
+    }
+
+    /// Says `text` once per operation, however often the same situation is met.
+    fn warn_once(&self, text: String) {
+        let fresh = self
+            .said
+            .lock()
+            .map(|mut s| s.insert(text.clone()))
+            .unwrap_or(true);
+        if fresh {
+            self.warn(&text);
+        }
+    }
+
+    /// An event by `who` about `env`, `release` and `plan`.
+    pub fn event(
+        &self,
+        who: &str,
+        env: Option<&str>,
+        kind: &str,
+        release: Option<&ReleaseId>,
+        plan: Option<&PlanId>,
+        message: String,
+    ) -> NewEvent {
+        NewEvent {
+            at: self.now(),
+            env: env.map(str::to_string),
+            kind: kind.to_string(),
+            actor: who.to_string(),
+            release: release.cloned(),
+            plan: plan.cloned(),
+            message,
+        }
+    }
+
+    /// The configuration inside `release`: gates are read from here, never from the work tree.
+    pub fn release_config(&self, release: &ReleaseId) -> Result<Arc<Config>> {
+        if let Some(c) = self
+            .release_configs
+            .lock()
+            .ok()
+            .and_then(|m| m.get(release).cloned())
+        {
+            return Ok(c);
+        }
+        let bytes = self.releases.read_file(release, CONFIG_FILE)?.ok_or_else(|| {
+            AppError::Invalid(format!(
+                "release {} has no {CONFIG_FILE}; every release carries the configuration its gates come from",
+                release.short()
+            ))
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            AppError::Invalid(format!(
+                "the {CONFIG_FILE} of release {} is not UTF-8",
+                release.short()
+            ))
+        })?;
+        let config = Arc::new(parse_config(
+            &text,
+            &format!("{CONFIG_FILE} of release {}", release.short()),
+        )?);
+        if let Ok(mut m) = self.release_configs.lock() {
+            m.insert(release.clone(), config.clone());
+        }
+        Ok(config)
+    }
+
+    /// The gates of `env` for `release`: the release's settings, tightened by the work tree's.
+    /// What the work tree tightened or tried to loosen is said once.
+    pub fn settings(&self, env: &str, release: &ReleaseId) -> Result<GateSettings> {
+        let config = self.release_config(release)?;
+        let (s, notes) =
+            settings::effective(&config, release.short(), Some(&self.project.config), env)?;
+        for n in notes {
+            let text = n.to_string();
+            match n {
+                SettingNote::Tightened { .. } | SettingNote::Ignored { .. } => self.warn_once(text),
+            }
+        }
+        Ok(s)
+    }
+
+    /// A release by id or unique prefix.
+    pub fn resolve_release(&self, text: &str) -> Result<ReleaseRecord> {
+        let hex = ferry_core::ids::parse_id_prefix(text)?;
+        let mut found = self.ledger.releases_by_prefix(&hex)?;
+        match found.len() {
+            0 => Err(AppError::NotFound(format!(
+                "unknown release '{text}'; `ferry release list` shows the known ones"
+            ))),
+            1 => Ok(found.remove(0)),
+            n => Err(AppError::Invalid(format!(
+                "release prefix '{text}' matches {n} releases; give more digits"
+            ))),
+        }
+    }
+
+    /// A plan of `env` by id or unique prefix, or the pending one.
+    pub fn resolve_plan(&self, env: &str, text: Option<&str>) -> Result<PlanRecord> {
+        let plan = match text {
+            None => match self.ledger.pending_plan(env)? {
+                Some(p) => p,
+                None => {
+                    return Err(match self.ledger.latest_plan(env)? {
+                        Some(last) => AppError::NotFound(format!(
+                            "'{env}' has no pending plan: its last plan {} is {} (a plan is applied once); run `ferry plan --env {env}` for a new one",
+                            last.id.short(),
+                            last.status
+                        )),
+                        None => AppError::NotFound(format!(
+                            "'{env}' has no pending plan; run `ferry plan --env {env}` first"
+                        )),
+                    })
+                }
+            },
+            Some(text) => {
+                let hex = ferry_core::ids::parse_id_prefix(text)?;
+                let mut found = self.ledger.plans_by_prefix(&hex)?;
+                match found.len() {
+                    0 => {
+                        return Err(AppError::NotFound(format!(
+                            "unknown plan '{text}'; `ferry status --env {env}` shows the pending plan"
+                        )))
+                    }
+                    1 => found.remove(0),
+                    n => {
+                        return Err(AppError::Invalid(format!(
+                            "plan prefix '{text}' matches {n} plans; give more digits"
+                        )))
+                    }
+                }
+            }
+        };
+        if plan.env != env {
+            return Err(AppError::Invalid(format!(
+                "plan {} belongs to environment '{}', not '{env}'",
+                plan.id.short(),
+                plan.env
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The release record of `id`, which the ledger must have.
+    pub fn release(&self, id: &ReleaseId) -> Result<ReleaseRecord> {
+        self.ledger
+            .release(id)?
+            .ok_or_else(|| AppError::NotFound(format!("release {id} is not in the ledger")))
+    }
+
+    /// The newest known-good deployment of `release` in `env`.
+    pub fn known_good(&self, env: &str, release: &ReleaseId) -> Result<Option<DeploymentRecord>> {
+        Ok(self
+            .ledger
+            .deployments(Some(env))?
+            .into_iter()
+            .find(|d| d.known_good() && &d.release == release))
+    }
+
+    /// The newest known-good deployment of `env`.
+    pub fn current(&self, env: &str) -> Result<Option<DeploymentRecord>> {
+        Ok(self
+            .ledger
+            .deployments(Some(env))?
+            .into_iter()
+            .find(|d| d.known_good()))
+    }
+
+    /// The work tree's environments in promotion order.
+    pub fn chain(&self) -> Vec<&ferry_core::EnvironmentConfig> {
+        self.project.config.chain_order()
+    }
+
+    /// The work tree's environment `name`, which must exist.
+    pub fn env(&self, name: &str) -> Result<&ferry_core::EnvironmentConfig> {
+        self.project.env(name)
+    }
+}

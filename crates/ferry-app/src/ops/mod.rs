@@ -1,0 +1,14 @@
+//! The operations, one module per area. Each is a method on [`crate::App`] taking typed input
+//! and the acting [`crate::Claim`], returning a view from [`crate::views`] or an
+//! [`crate::AppError`]. Operations share steps (`crate::steps`), never each other.
+
+pub mod approve;
+pub mod audit;
+pub mod init;
+pub mod ledger;
+pub mod plan;
+pub mod policy;
+pub mod promote;
+pub mod release;
+pub mod review;
+pub mod status;

@@ -1,0 +1,241 @@
+//! Applying exactly one stored plan. Before the engine runs: the plan is pending, the ledger's
+//! chain verifies, the release and the plan file hash to their ids, the review and policy are
+//! re-derived from the hash-bound plan JSON with the release's settings (unless the plan was made
+//! a moment ago in this process), every approval is re-judged, and the state is the one the plan
+//! was made against. Then the deployment is recorded `running`, applied, finished with its real
+//! outcome, and verified.
+
+use super::assess::{self, Assessment, Upstream};
+use super::gates::Verdicts;
+use crate::context::{App, Claim};
+use crate::error::{AppError, Result};
+use ferry_core::promotion::PlanStatus;
+use ferry_store::{
+    ArtifactKind, DeploymentOutcome, DeploymentRecord, DeploymentStatus, NewDeployment, PlanRecord,
+};
+
+/// The last 200 lines of engine output: enough to diagnose, small enough for a ledger row.
+fn tail(output: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    lines[lines.len().saturating_sub(200)..].join("\n")
+}
+
+impl App {
+    /// Re-derives the assessment of a stored plan from its artifacts and the release's settings.
+    fn rederive(
+        &self,
+        plan: &PlanRecord,
+        s: &ferry_core::settings::GateSettings,
+        root: &std::path::Path,
+    ) -> Result<Assessment> {
+        let sha = plan.plan_json_sha256.as_deref().ok_or_else(|| {
+            AppError::Invalid(format!(
+                "plan {} has no stored plan JSON to re-check; run `ferry plan --env {}` again",
+                plan.id.short(),
+                plan.env
+            ))
+        })?;
+        let fetch = |sha: &str, name: &str| -> Result<std::path::PathBuf> {
+            match self.artifacts.verified_path(ArtifactKind::PlanJson, sha)? {
+                Some(p) => Ok(p),
+                None => {
+                    let dest = root.join(name);
+                    self.artifacts
+                        .fetch_to(ArtifactKind::PlanJson, sha, &dest)?;
+                    Ok(dest)
+                }
+            }
+        };
+        let json = fetch(sha, "ferry-plan.json")?;
+        let baseline = match &plan.baseline {
+            Some(b) => {
+                let bp = self.ledger.plan(b)?.ok_or_else(|| {
+                    AppError::NotFound(format!(
+                        "the baseline plan {} of plan {} is not in the ledger",
+                        b.short(),
+                        plan.id.short()
+                    ))
+                })?;
+                match &bp.plan_json_sha256 {
+                    Some(bsha) => Some(fetch(bsha, "ferry-baseline.json")?),
+                    None => None,
+                }
+            }
+            None => None,
+        };
+        let config = self.release_config(&plan.release)?;
+        let release_text = plan.release.to_string();
+        let subject = self.subject(s, &release_text, root, &config);
+        let upstream_settings = match &s.from {
+            Some(up) => Some(self.settings(up, &plan.release)?),
+            None => None,
+        };
+        let upstream = upstream_settings.as_ref().map(|u| Upstream {
+            env: &u.env,
+            var_files: u.var_files.iter().map(|v| root.join(v)).collect(),
+            plan_json: baseline.as_deref(),
+        });
+        assess::assess(&subject, &json, upstream.as_ref())
+    }
+
+    /// Applies `plan` (the caller holds the environment's lock). `fresh` is the assessment made
+    /// by this process when it planned; `automatic` marks ferry's own rollback.
+    pub(crate) fn apply_plan(
+        &self,
+        who: &Claim,
+        plan: &PlanRecord,
+        fresh: Option<&Assessment>,
+        automatic: bool,
+    ) -> Result<DeploymentRecord> {
+        if plan.status != PlanStatus::Pending {
+            return Err(AppError::Conflict(format!(
+                "plan {} is {}, not pending: a plan is applied once; run `ferry plan --env {}` for a new one",
+                plan.id.short(),
+                plan.status,
+                plan.env
+            )));
+        }
+        let headline = format!(
+            "plan {} may not be applied to '{}':",
+            plan.id.short(),
+            plan.env
+        );
+        if let Some(gate) = self.ledger_gate()? {
+            return Err(AppError::blocked(headline, vec![gate]));
+        }
+        let release = self.release(&plan.release)?;
+        let s = self.settings(&plan.env, &release.id)?;
+        let unpacked = self.unpack(&s, &release, &plan.env)?;
+        let derived;
+        let verdicts = match fresh {
+            Some(a) => Verdicts::Derived(a),
+            None => {
+                derived = self.rederive(plan, &s, &unpacked.root)?;
+                Verdicts::Derived(&derived)
+            }
+        };
+        let gates = self.plan_gates(&s, plan, &release, verdicts, automatic)?;
+        if !gates.is_empty() {
+            return Err(AppError::blocked(headline, gates));
+        }
+        let local_plan = unpacked.module_dir.join("ferry.tfplan");
+        self.artifacts
+            .fetch_to(ArtifactKind::PlanFile, plan.id.hex(), &local_plan)
+            .map_err(|e| match e {
+                ferry_store::StoreError::Tampered { .. } => AppError::Invalid(format!(
+                    "the stored plan file does not hash to plan id {}: it was modified — refusing to apply. Run `ferry plan --env {}` again",
+                    plan.id, plan.env
+                )),
+                e => e.into(),
+            })?;
+        let wd = self.init(&s, unpacked, true)?;
+        // Terraform itself does not notice a plan made against an empty state being applied
+        // twice, so ferry compares the state identity the plan was made against first.
+        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let planned = (plan.state_lineage.clone(), plan.state_serial);
+        let current = (
+            identity.as_ref().map(|i| i.lineage.clone()),
+            identity.as_ref().map(|i| i.serial),
+        );
+        if planned != current {
+            let msg = format!(
+                "the state of '{}' changed since plan {} was made (serial {} then, {} now); the plan is stale. Run `ferry plan --env {}` again",
+                plan.env,
+                plan.id.short(),
+                planned.1.map_or("none".to_string(), |s| s.to_string()),
+                current.1.map_or("none".to_string(), |s| s.to_string()),
+                plan.env
+            );
+            let ev = self.event(
+                who.as_str(),
+                Some(&plan.env),
+                "plan.stale",
+                Some(&plan.release),
+                Some(&plan.id),
+                msg.clone(),
+            );
+            self.ledger.transition_plan(
+                &plan.id,
+                PlanStatus::Pending,
+                PlanStatus::Superseded,
+                &ev,
+            )?;
+            return Err(AppError::Conflict(msg));
+        }
+        let kind = plan.purpose.kind();
+        let ev = self.event(
+            who.as_str(),
+            Some(&plan.env),
+            "deployment.started",
+            Some(&plan.release),
+            Some(&plan.id),
+            format!("applying plan {} ({kind})", plan.id.short()),
+        );
+        let deployment_id = self.ledger.begin_deployment(
+            &NewDeployment {
+                env: plan.env.clone(),
+                release: plan.release.clone(),
+                plan: plan.id.clone(),
+                by: who.as_str().to_string(),
+                at: self.now(),
+                kind,
+                replaces: plan.purpose.replaces().cloned(),
+            },
+            &ev,
+        )?;
+        self.step(&format!(
+            "applying plan {} (release {}) to '{}'",
+            plan.id.short(),
+            release.id.short(),
+            plan.env
+        ));
+        let result = wd.engine.apply(&wd.module_dir, &local_plan, &wd.opts);
+        let (outcome, kind_text) = match &result {
+            Ok(log) => (
+                DeploymentOutcome {
+                    status: DeploymentStatus::Succeeded,
+                    at: self.now(),
+                    error: None,
+                    log: tail(&log.output),
+                },
+                "deployment.succeeded",
+            ),
+            Err(e) => (
+                DeploymentOutcome {
+                    status: DeploymentStatus::Failed,
+                    at: self.now(),
+                    error: Some(e.to_string()),
+                    log: tail(e.output().unwrap_or_default()),
+                },
+                "deployment.failed",
+            ),
+        };
+        let message = match &outcome.error {
+            None => format!("deployed release {} ({kind})", release.id.short()),
+            Some(e) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
+        };
+        let ev = self.event(
+            who.as_str(),
+            Some(&plan.env),
+            kind_text,
+            Some(&plan.release),
+            Some(&plan.id),
+            message,
+        );
+        self.ledger
+            .finish_deployment(deployment_id, &outcome, &ev)?;
+        if let Err(e) = result {
+            return Err(AppError::Engine(e).context(format!(
+                "apply of plan {} to '{}' failed; recorded as failed in the ledger",
+                plan.id.short(),
+                plan.env
+            )));
+        }
+        self.verify_deployment(who, &s, &release, deployment_id, &wd)?;
+        self.ledger.deployment(deployment_id)?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "deployment #{deployment_id} vanished from the ledger"
+            ))
+        })
+    }
+}

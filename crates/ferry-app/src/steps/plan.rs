@@ -1,0 +1,377 @@
+//! Planning one release for one environment: the entry gates, the engine's plan against the
+//! environment's state, the assessment against the plan that was applied and verified upstream,
+//! the artifacts, and the ledger row — with approvals carried over from the pending plan only
+//! when nothing a reviewer saw has changed.
+
+use super::assess::{self, Assessment, Subject, Upstream};
+use crate::context::{App, Claim};
+use crate::error::{AppError, Result};
+use ferry_core::promotion::{
+    carry, eligibility, entry_gates, Carry, Decision, EntryFacts, Makers, PlanPurpose, PlanShape,
+    PlanStatus, UnmetGate,
+};
+use ferry_core::schedule::{parse_instant, soaking};
+use ferry_core::settings::GateSettings;
+use ferry_core::{PlanId, Review};
+use ferry_engine::StateIdentity;
+use ferry_store::{ApprovalRecord, ArtifactKind, NewEvent, PlanRecord, ReleaseRecord};
+use std::path::PathBuf;
+
+/// A plan as recorded, with its review, and the assessment when it was made in this process.
+pub struct Planned {
+    pub record: PlanRecord,
+    pub review: Review,
+    pub fresh: Option<Assessment>,
+}
+
+/// An engine plan and its assessment, not yet in the ledger.
+pub struct Evaluated {
+    pub plan_file: PathBuf,
+    pub plan_json: PathBuf,
+    pub identity: Option<StateIdentity>,
+    pub assessment: Assessment,
+}
+
+/// The plan applied and verified upstream for a release: its id and its verified JSON on disk.
+pub struct Baseline {
+    pub plan: PlanId,
+    pub json: PathBuf,
+}
+
+impl App {
+    /// Why `release` may not enter `s.env` now (empty when it may).
+    pub(crate) fn entry_gates(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+    ) -> Result<Vec<UnmetGate>> {
+        let config = self.release_config(&release.id)?;
+        let first = config
+            .first_environment()
+            .map_or(s.env.as_str(), |e| e.name());
+        let upstream_deploy = match &s.from {
+            Some(up) => self.known_good(up, &release.id)?,
+            None => None,
+        };
+        let soak = match &upstream_deploy {
+            Some(d) => {
+                let at = d.verified_at.as_deref().or(d.finished_at.as_deref());
+                let at = at
+                    .map(parse_instant)
+                    .transpose()
+                    .map_err(AppError::Invalid)?;
+                soaking(s.soak.as_ref(), at, self.clock.now())
+            }
+            None => None,
+        };
+        Ok(entry_gates(&EntryFacts {
+            env: &s.env,
+            upstream: s.from.as_deref(),
+            first,
+            dirty: release.dirty,
+            abandoned: release.abandoned.as_ref().map(|a| a.reason.as_str()),
+            upstream_known_good: s.from.is_none() || upstream_deploy.is_some(),
+            soaking: soak,
+        }))
+    }
+
+    /// The plan of `release` that was applied and verified in the upstream environment: of its
+    /// known-good deployments there, the newest that changed something (a later no-op re-apply
+    /// says nothing about what the release brings).
+    pub(crate) fn baseline(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+    ) -> Result<Option<Baseline>> {
+        let Some(up) = &s.from else {
+            return Ok(None);
+        };
+        let mut chosen: Option<PlanRecord> = None;
+        for d in self
+            .ledger
+            .deployments(Some(up))?
+            .into_iter()
+            .filter(|d| d.known_good() && d.release == release.id)
+        {
+            let Some(p) = self.ledger.plan(&d.plan)? else {
+                continue;
+            };
+            let changed = p.summary.has_changes();
+            if chosen.is_none() || changed {
+                chosen = Some(p);
+            }
+            if changed {
+                break;
+            }
+        }
+        let Some(p) = chosen else {
+            return Ok(None);
+        };
+        let Some(sha) = &p.plan_json_sha256 else {
+            return Ok(None);
+        };
+        let json = match self.artifacts.verified_path(ArtifactKind::PlanJson, sha)? {
+            Some(path) => path,
+            None => {
+                let dest = self
+                    .project
+                    .data_dir
+                    .join("work")
+                    .join(format!("{}-baseline.json", s.env));
+                self.artifacts
+                    .fetch_to(ArtifactKind::PlanJson, sha, &dest)?;
+                dest
+            }
+        };
+        Ok(Some(Baseline { plan: p.id, json }))
+    }
+
+    /// The assessment subject of `s` for an unpacked release at `root`.
+    pub(crate) fn subject<'a>(
+        &self,
+        s: &'a GateSettings,
+        release: &'a str,
+        root: &'a std::path::Path,
+        config: &'a ferry_core::Config,
+    ) -> Subject<'a> {
+        Subject {
+            env: &s.env,
+            release,
+            release_root: root,
+            config,
+            var_files: s.var_files.iter().map(|v| root.join(v)).collect(),
+            policy_dir: s.policy_dir.as_deref(),
+        }
+    }
+
+    /// Runs the engine's plan of `release` for `s.env` in work dir `work_name` and assesses it
+    /// against `baseline`, without touching the ledger.
+    pub(crate) fn evaluate(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        work_name: &str,
+        baseline: Option<&Baseline>,
+    ) -> Result<Evaluated> {
+        let wd = self.prepare(s, release, work_name, false)?;
+        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let plan_file = wd.module_dir.join("ferry.tfplan");
+        wd.engine
+            .plan(&wd.module_dir, &wd.var_files, &plan_file, &wd.opts)?;
+        let json = wd.engine.show_json(&wd.module_dir, &plan_file, &wd.opts)?;
+        let plan_json = wd.module_dir.join("ferry-plan.json");
+        write_private(&plan_json, &json)?;
+        drop(json);
+        let config = self.release_config(&release.id)?;
+        let release_text = release.id.to_string();
+        let subject = self.subject(s, &release_text, &wd.root, &config);
+        let upstream_settings = match &s.from {
+            Some(up) => Some(self.settings(up, &release.id)?),
+            None => None,
+        };
+        let upstream = upstream_settings.as_ref().map(|u| Upstream {
+            env: &u.env,
+            var_files: u.var_files.iter().map(|v| wd.root.join(v)).collect(),
+            plan_json: baseline.map(|b| b.json.as_path()),
+        });
+        let assessment = assess::assess(&subject, &plan_json, upstream.as_ref())?;
+        Ok(Evaluated {
+            plan_file,
+            plan_json,
+            identity,
+            assessment,
+        })
+    }
+
+    /// Plans `release` for `env` and records it (the caller holds the environment's lock).
+    pub(crate) fn plan_release(
+        &self,
+        who: &Claim,
+        env: &str,
+        release: &ReleaseRecord,
+        purpose: PlanPurpose,
+    ) -> Result<Planned> {
+        let s = self.settings(env, &release.id)?;
+        let gates = self.entry_gates(&s, release)?;
+        if !gates.is_empty() {
+            return Err(AppError::blocked(
+                format!("release {} may not enter '{env}':", release.id.short()),
+                gates,
+            ));
+        }
+        self.step(&format!(
+            "planning release {} for '{env}'",
+            release.id.short()
+        ));
+        let baseline = self.baseline(&s, release)?;
+        let ev = self.evaluate(&s, release, env, baseline.as_ref())?;
+        let plan_id = PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?;
+        let json_sha = ferry_store::sha256_file(&ev.plan_json)?;
+        self.artifacts
+            .put_file(ArtifactKind::PlanFile, plan_id.hex(), &ev.plan_file)?;
+        self.artifacts
+            .put_file(ArtifactKind::PlanJson, &json_sha, &ev.plan_json)?;
+        let review = ev.assessment.review.clone();
+        let record = PlanRecord {
+            id: plan_id.clone(),
+            env: env.to_string(),
+            release: release.id.clone(),
+            created_by: who.as_str().to_string(),
+            created_at: self.now(),
+            status: PlanStatus::Pending,
+            purpose,
+            summary: review.summary,
+            verdict: review.verdict,
+            review: serde_json::to_value(&review).unwrap_or_default(),
+            policy: ev.assessment.policy_json(),
+            policy_denied: ev.assessment.denials() > 0,
+            state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
+            state_serial: ev.identity.as_ref().map(|i| i.serial),
+            baseline: baseline.map(|b| b.plan),
+            change_digest: Some(ev.assessment.change_digest.clone()),
+            plan_json_sha256: Some(json_sha),
+            engine: None,
+        };
+        let s_ = &record.summary;
+        let mut events = vec![self.event(
+            who.as_str(),
+            Some(env),
+            "plan.created",
+            Some(&release.id),
+            Some(&plan_id),
+            format!(
+                "planned: {} to create, {} to update, {} to replace, {} to delete; review {}",
+                s_.create, s_.update, s_.replace, s_.delete, record.verdict
+            ),
+        )];
+        let carried = match self.ledger.pending_plan(env)? {
+            Some(prev) => self.carry_over(who, &s, release, &prev, &record, &mut events)?,
+            None => vec![],
+        };
+        self.ledger.record_plan(&record, &carried, &events)?;
+        Ok(Planned {
+            record,
+            review,
+            fresh: Some(ev.assessment),
+        })
+    }
+
+    /// Approvals name one plan. A re-plan keeps them only when it is the same release for the
+    /// same purpose and its change digest is identical, and only those whose approver may still
+    /// approve the new plan (the new planner, for one, may not). Signed approvals are never
+    /// carried: a signature names one plan.
+    fn carry_over(
+        &self,
+        who: &Claim,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        prev: &PlanRecord,
+        new: &PlanRecord,
+        events: &mut Vec<NewEvent>,
+    ) -> Result<Vec<ApprovalRecord>> {
+        let approvals: Vec<ApprovalRecord> = self
+            .ledger
+            .approvals(&prev.id)?
+            .into_iter()
+            .filter(|a| a.decision == Decision::Approve)
+            .collect();
+        if approvals.is_empty() {
+            return Ok(vec![]);
+        }
+        fn shape(p: &PlanRecord) -> PlanShape<'_> {
+            PlanShape {
+                release: &p.release,
+                purpose: &p.purpose,
+                digest: p.change_digest.as_deref(),
+            }
+        }
+        let decision = match carry(&shape(prev), &shape(new)) {
+            Carry::Keep if s.require_signed_approvals => Carry::Void {
+                reason: "signed approvals are required, and a signature names one plan: approvers sign the new plan",
+            },
+            d => d,
+        };
+        let mut event = |kind: &str, msg: String| {
+            events.push(self.event(
+                who.as_str(),
+                Some(&new.env),
+                kind,
+                Some(&new.release),
+                Some(&new.id),
+                msg,
+            ));
+        };
+        let reason = match decision {
+            Carry::Void { reason } => {
+                let msg = format!(
+                    "{} approval(s) of plan {} voided: {reason}",
+                    approvals.len(),
+                    prev.id.short()
+                );
+                self.warn(&msg);
+                event("approvals.voided", msg);
+                return Ok(vec![]);
+            }
+            Carry::Keep => format!(
+                "carried over from plan {} (identical change set)",
+                prev.id.short()
+            ),
+        };
+        let makers = Makers {
+            release_author: &release.author,
+            release_creator: &release.created_by,
+            planner: &new.created_by,
+        };
+        let mut carried = Vec::new();
+        for a in approvals {
+            match eligibility(s, &makers, &a.by) {
+                Ok(()) => carried.push(ApprovalRecord {
+                    plan: new.id.clone(),
+                    source: reason.clone(),
+                    at: self.now(),
+                    ..a
+                }),
+                Err(refusal) => {
+                    let msg = format!(
+                        "approval by {} not carried to plan {}: {refusal}",
+                        a.by,
+                        new.id.short()
+                    );
+                    self.warn(&msg);
+                    event("approvals.voided", msg);
+                }
+            }
+        }
+        if !carried.is_empty() {
+            let msg = format!(
+                "{} approval(s) carried over from plan {}: the change set is identical",
+                carried.len(),
+                prev.id.short()
+            );
+            self.step(&msg);
+            event("approvals.carried", msg);
+        }
+        Ok(carried)
+    }
+}
+
+/// Writes `bytes` owner-only via a temp file and a rename: the plan JSON holds variable values.
+pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("tmp");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(&tmp)
+        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| AppError::io(format!("cannot write {}", path.display()), e))
+}

@@ -1,0 +1,102 @@
+//! Watching a rollout: after an apply, the environment's `[[environment.verify]]` checks (from
+//! the release, validated when the config loaded) run with FERRY_ENV, FERRY_RELEASE and the
+//! engine's outputs; only a verified deployment makes its release known-good there.
+
+use super::workdir::Workdir;
+use crate::context::{App, Claim};
+use crate::error::{AppError, Result};
+use crate::observer::Note;
+use ferry_core::settings::GateSettings;
+use ferry_store::ReleaseRecord;
+
+impl App {
+    pub(crate) fn verify_deployment(
+        &self,
+        who: &Claim,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        deployment: i64,
+        wd: &Workdir,
+    ) -> Result<()> {
+        let spec = ferry_verify::VerifySpec::from_tables(&s.verify)?;
+        let env = s.env.as_str();
+        if spec.is_empty() {
+            let ev = self.event(
+                who.as_str(),
+                Some(env),
+                "verification.passed",
+                Some(&release.id),
+                None,
+                format!("deployment #{deployment}: no checks configured"),
+            );
+            self.ledger.record_verification(
+                deployment,
+                true,
+                &serde_json::json!({"passed": true, "checks": []}),
+                &self.now(),
+                &ev,
+            )?;
+            return Ok(());
+        }
+        self.step(&format!("verifying '{env}': {} check(s)", s.verify.len()));
+        let outputs = wd.engine.outputs(&wd.module_dir, &wd.opts)?;
+        let mut vars = vec![
+            ("FERRY_ENV".to_string(), env.to_string()),
+            ("FERRY_RELEASE".to_string(), release.id.to_string()),
+        ];
+        vars.extend(ferry_verify::output_env(&outputs));
+        let ctx = ferry_verify::VerifyContext {
+            env: vars,
+            workdir: wd.module_dir.clone(),
+            sensitive: ferry_verify::sensitive_values(&outputs),
+        };
+        let observer = self.observer.clone();
+        let report = ferry_verify::run(&spec, &ctx, &mut |line: &str| {
+            observer.note(Note::Verify { env, line })
+        });
+        let json = serde_json::to_value(&report).unwrap_or_default();
+        if report.passed {
+            let ev = self.event(
+                who.as_str(),
+                Some(env),
+                "verification.passed",
+                Some(&release.id),
+                None,
+                format!("deployment #{deployment} verified"),
+            );
+            self.ledger
+                .record_verification(deployment, true, &json, &self.now(), &ev)?;
+            return Ok(());
+        }
+        let detail = report
+            .checks
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| {
+                format!(
+                    "{} ({} attempt(s)): {}",
+                    c.name,
+                    c.attempts,
+                    c.detail.lines().last().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        let ev = self.event(
+            who.as_str(),
+            Some(env),
+            "verification.failed",
+            Some(&release.id),
+            None,
+            format!("deployment #{deployment}: {detail}"),
+        );
+        self.ledger
+            .record_verification(deployment, false, &json, &self.now(), &ev)?;
+        Err(AppError::VerificationFailed {
+            env: env.to_string(),
+            deployment,
+            detail,
+            outcome: None,
+        })
+    }
+}

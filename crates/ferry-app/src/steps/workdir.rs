@@ -1,0 +1,147 @@
+//! An unpacked, initialised release in a work directory, ready for the engine: the release's
+//! bytes (hash-verified on unpack), the environment's var files from the release, the engine
+//! located from the project's settings, and engine output routed to the observer.
+
+use crate::context::App;
+use crate::error::{AppError, Result};
+use crate::observer::Note;
+use ferry_core::settings::GateSettings;
+use ferry_engine::{Engine, LineObserver, Progress, RunOptions, StateBackend};
+use ferry_store::ReleaseRecord;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Workdir {
+    /// The unpacked release (the project root inside the bundle).
+    pub root: PathBuf,
+    pub module_dir: PathBuf,
+    pub var_files: Vec<PathBuf>,
+    pub engine: Engine,
+    pub opts: RunOptions,
+}
+
+impl App {
+    pub(crate) fn state_backend(&self, s: &GateSettings) -> StateBackend {
+        if s.backend_config.is_empty() {
+            StateBackend::Local {
+                path: self
+                    .project
+                    .data_dir
+                    .join("state")
+                    .join(&s.env)
+                    .join("terraform.tfstate"),
+            }
+        } else {
+            StateBackend::Configured {
+                settings: s.backend_config.clone(),
+            }
+        }
+    }
+
+    pub(crate) fn engine(&self) -> Result<Engine> {
+        Ok(Engine::locate(
+            self.project.config.engine.binary.as_deref(),
+        )?)
+    }
+
+    pub(crate) fn run_options(&self, env: &str, apply: bool) -> RunOptions {
+        let cfg = &self.project.config.engine;
+        let (limit, default) = if apply {
+            (&cfg.apply_timeout, 3600)
+        } else {
+            (&cfg.plan_timeout, 1800)
+        };
+        let mut opts = RunOptions::new(env);
+        opts.timeout = limit
+            .as_ref()
+            .map_or(Duration::from_secs(default), |d| d.duration());
+        opts.progress = Progress::Quiet;
+        let observer = self.observer.clone();
+        let label = env.to_string();
+        opts.on_line = Some(LineObserver(Arc::new(move |line: &str| {
+            observer.note(Note::Engine { env: &label, line })
+        })));
+        opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
+        opts
+    }
+
+    /// Unpacks `release` into the work dir `work_name` (fresh, hash-verified).
+    pub(crate) fn unpack(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        work_name: &str,
+    ) -> Result<Unpacked> {
+        let work = self.project.data_dir.join("work").join(work_name);
+        if work.exists() {
+            std::fs::remove_dir_all(&work)
+                .map_err(|e| AppError::io(format!("cannot clear {}", work.display()), e))?;
+        }
+        ferry_store::artifacts::create_private_dir(&work)?;
+        self.releases.unpack(&release.id, &work)?;
+        let config = self.release_config(&release.id)?;
+        let module_dir = work.join(&config.project.root);
+        if !module_dir.is_dir() {
+            return Err(AppError::Invalid(format!(
+                "release {} has no root module directory '{}' ([project] root in its ferry.toml)",
+                release.id.short(),
+                config.project.root
+            )));
+        }
+        let mut var_files = Vec::new();
+        for v in &s.var_files {
+            let path = work.join(v);
+            if !path.is_file() {
+                return Err(AppError::Invalid(format!(
+                    "environment '{}': var file '{v}' is not in release {} (is it committed?)",
+                    s.env,
+                    release.id.short()
+                )));
+            }
+            var_files.push(path);
+        }
+        Ok(Unpacked {
+            root: work,
+            module_dir,
+            var_files,
+            release: release.id.clone(),
+        })
+    }
+
+    /// Initialises the engine in an unpacked release.
+    pub(crate) fn init(&self, s: &GateSettings, u: Unpacked, apply: bool) -> Result<Workdir> {
+        let engine = self.engine()?;
+        let mut opts = self.run_options(&s.env, apply);
+        opts.env
+            .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
+        engine.init(&u.module_dir, &self.state_backend(s), &opts)?;
+        Ok(Workdir {
+            root: u.root,
+            module_dir: u.module_dir,
+            var_files: u.var_files,
+            engine,
+            opts,
+        })
+    }
+
+    /// [`App::unpack`] then [`App::init`].
+    pub(crate) fn prepare(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        work_name: &str,
+        apply: bool,
+    ) -> Result<Workdir> {
+        let u = self.unpack(s, release, work_name)?;
+        self.init(s, u, apply)
+    }
+}
+
+/// A release unpacked for one environment, before the engine runs.
+pub struct Unpacked {
+    pub root: PathBuf,
+    pub module_dir: PathBuf,
+    pub var_files: Vec<PathBuf>,
+    pub release: ferry_core::ReleaseId,
+}
