@@ -146,8 +146,8 @@ fn audit_findings(s: &Subject<'_>, plan_json: &Path, up: &Upstream<'_>) -> Resul
         .filter(|d| d.pair.as_deref() == Some(pair.as_str()) && d.class.blocks())
         .map(|d| {
             let (kind, what) = match d.class {
-                ferry_audit::Outcome::Kind => (FindingKind::KindDifference, "a kind difference"),
-                _ => (FindingKind::StructuralDifference, "a structural difference"),
+                ferry_audit::Outcome::Kind => (FindingKind::KindDifference, "in kind, not only in size"),
+                _ => (FindingKind::StructuralDifference, "in structure"),
             };
             let address = match d.subject {
                 ferry_audit::report::Subject::Variable => format!("var.{}", d.name),
@@ -160,8 +160,8 @@ fn audit_findings(s: &Subject<'_>, plan_json: &Path, up: &Upstream<'_>) -> Resul
                 address,
                 attribute: None,
                 message: format!(
-                    "'{}' differs from '{}' in kind, not only in size: {} ({} {} {} vs {}). Staging stops predicting prod; make them the same kind, or accept it in [[audit.accept]] with a reason in a new release",
-                    s.env, up.env, d.why, what, d.subject.as_str(), d.left, d.right
+                    "'{}' differs from '{}' {what}: {} {} is {} there and {} here — {}. '{}' stops predicting '{}'; make them alike, or accept the difference in [[audit.accept]] with a reason in a new release",
+                    s.env, up.env, d.subject.as_str(), d.name, d.left, d.right, d.why, up.env, s.env
                 ),
                 explained_by: vec![],
             }

@@ -192,7 +192,9 @@ impl App {
         purpose: PlanPurpose,
     ) -> Result<Planned> {
         let s = self.settings(env, &release.id)?;
-        let gates = self.entry_gates(&s, release)?;
+        let mut gates = self.entry_gates(&s, release)?;
+        // "Known-good upstream" is read from the ledger: a forged verification must not count.
+        gates.extend(self.ledger_gate()?);
         if !gates.is_empty() {
             return Err(AppError::blocked(
                 format!("release {} may not enter '{env}':", release.id.short()),

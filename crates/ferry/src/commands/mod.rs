@@ -19,19 +19,24 @@ mod unlock;
 use crate::cli::{Cli, Command};
 use crate::front::Ctx;
 use crate::output::Format;
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-/// `--format markdown` only where a markdown rendering exists.
-fn check_format(command: &Command, format: Format) -> Result<()> {
+/// `--format markdown` only where a markdown rendering exists: a usage error (exit 2) elsewhere.
+fn check_format(command: &Command, format: Format) {
     let markdown = matches!(command, Command::Review(_) | Command::Audit(_));
     if format == Format::Markdown && !markdown {
-        bail!("--format markdown is available for `review` and `audit`; use human or json here");
+        use clap::CommandFactory;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::InvalidValue,
+                "--format markdown is available for `review` and `audit`; use human or json here",
+            )
+            .exit();
     }
-    Ok(())
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    check_format(&cli.command, cli.format)?;
+    check_format(&cli.command, cli.format);
     let ctx = Ctx {
         dir: cli.dir,
         format: cli.format,

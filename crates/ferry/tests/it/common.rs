@@ -189,6 +189,28 @@ impl Project {
         self.run_as(user, &args)
     }
 
+    /// Releases HEAD and promotes it to dev and staging; its id.
+    pub fn to_staging(&self) -> String {
+        let id = self.release();
+        self.ok(&["promote", "--to", "dev"]);
+        self.ok(&["promote", "--to", "staging", "--yes"]);
+        id
+    }
+
+    /// Runs SQL on the ledger behind ferry's back, as someone with the file would.
+    pub fn sql(&self, statements: &str) {
+        let conn = rusqlite::Connection::open(self.data().join("ledger.db")).unwrap();
+        conn.execute_batch(statements).unwrap();
+    }
+
+    /// Appends `text` to ferry.toml.
+    pub fn append_config(&self, text: &str) {
+        let path = self.root().join("ferry.toml");
+        let mut s = std::fs::read_to_string(&path).unwrap();
+        s.push_str(text);
+        std::fs::write(path, s).unwrap();
+    }
+
     pub fn data(&self) -> PathBuf {
         self.root().join(".ferry")
     }

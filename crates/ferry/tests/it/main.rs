@@ -7,5 +7,6 @@ mod common;
 mod e2e_foundation;
 mod e2e_gates;
 mod e2e_review;
+mod e2e_trust;
 mod policy_cli;
 mod review_cli;
