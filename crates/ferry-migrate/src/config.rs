@@ -160,17 +160,18 @@ impl MigrationConfig {
                         }
                     },
                     "when" => {
-                        set.when =
-                            match string(&key(k), v)?.as_str() {
-                                "before" => When::Before,
-                                "after" => When::After,
-                                other => return Err(err(
+                        set.when = match string(&key(k), v)?.as_str() {
+                            "before" => When::Before,
+                            "after" => When::After,
+                            other => {
+                                return Err(err(
                                     key(k),
                                     format!(
                                         "'{other}': use \"before\" or \"after\" (or leave it out)"
                                     ),
-                                )),
+                                ))
                             }
+                        }
                     }
                     "compat" => set.compat = Some(relative_path(&key(k), &string(&key(k), v)?)?),
                     "database" => {

@@ -84,6 +84,8 @@ pub struct RehearsalReport {
     pub source: SchemaSource,
     /// Digest of the pending migrations rehearsed (compare with the plan being approved).
     pub plan_digest: String,
+    /// The scratch database used (and dropped), for logs.
+    pub scratch_database: String,
     pub migrations: Vec<String>,
     pub queries: usize,
     pub findings: Vec<RehearsalFinding>,
@@ -151,6 +153,7 @@ fn rehearse_on(
         verdict: Verdict::Pass,
         source: opts.source,
         plan_digest: plan.digest.clone(),
+        scratch_database: scratch.dbname().unwrap_or("").to_string(),
         migrations: plan.pending.iter().map(|p| p.name.clone()).collect(),
         queries: queries.len(),
         findings: Vec::new(),

@@ -1,8 +1,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod apply;
 mod check;
 mod config;
 mod corpus;
+mod pg;
+mod rehearse;
+mod secrets;
+mod sets;
 mod squawk;
 
 use std::path::PathBuf;
