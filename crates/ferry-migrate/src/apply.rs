@@ -313,6 +313,7 @@ fn row<'a>(
         set: record.map_or("", |r| r.set),
         name: &file.name,
         checksum: &file.checksum,
+        class: file.class().as_str(),
         who: record.map_or("", |r| r.who),
         duration_ms,
         success,

@@ -14,6 +14,7 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS ferry_schema_history (
     set_name text NOT NULL,
     name text NOT NULL,
     checksum text NOT NULL,
+    class text,
     applied_by text NOT NULL,
     applied_at timestamptz NOT NULL DEFAULT now(),
     duration_ms bigint NOT NULL,
@@ -67,6 +68,9 @@ pub(crate) fn ensure_table(
 pub(crate) struct HistoryRow {
     pub name: String,
     pub checksum: String,
+    /// The migration's review class when it was applied (expand, lock, contract, destructive):
+    /// lets the rollback guard judge a migration whose file a rollback target lacks.
+    pub class: Option<String>,
     pub applied_by: String,
     pub applied_at: String,
     pub success: bool,
@@ -81,7 +85,7 @@ pub(crate) fn rows(
 ) -> Result<Vec<HistoryRow>, MigrateError> {
     let rows = client
         .query(
-            "SELECT name, checksum, applied_by,
+            "SELECT name, checksum, class, applied_by,
                     to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
                     result, release_id, error
              FROM ferry_schema_history WHERE set_name = $1 ORDER BY id",
@@ -93,11 +97,12 @@ pub(crate) fn rows(
         .map(|r| HistoryRow {
             name: r.get(0),
             checksum: r.get(1),
-            applied_by: r.get(2),
-            applied_at: r.get(3),
-            success: r.get::<_, String>(4) == "success",
-            release: r.get(5),
-            error: r.get(6),
+            class: r.get(2),
+            applied_by: r.get(3),
+            applied_at: r.get(4),
+            success: r.get::<_, String>(5) == "success",
+            release: r.get(6),
+            error: r.get(7),
         })
         .collect())
 }
@@ -106,6 +111,7 @@ pub(crate) struct Record<'a> {
     pub set: &'a str,
     pub name: &'a str,
     pub checksum: &'a str,
+    pub class: &'a str,
     pub who: &'a str,
     pub duration_ms: i64,
     pub success: bool,
@@ -122,12 +128,13 @@ pub(crate) fn record(
     client
         .execute(
             "INSERT INTO ferry_schema_history
-                 (set_name, name, checksum, applied_by, duration_ms, result, release_id, error)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 (set_name, name, checksum, class, applied_by, duration_ms, result, release_id, error)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &r.set,
                 &r.name,
                 &r.checksum,
+                &r.class,
                 &r.who,
                 &r.duration_ms,
                 &result,

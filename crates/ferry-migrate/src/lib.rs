@@ -16,6 +16,8 @@
 //!   allows it, under an advisory lock, recorded in the history table.
 //! - [`rehearse()`]: the pending migrations on a scratch copy of the schema, then the compat
 //!   queries of the deployed release and the rollback target.
+//! - [`rollback_readiness()`]: the rollback guard's evidence — does the release a rollback
+//!   would deploy predate an applied contract migration, or fail its compat queries now?
 //!
 //! # Why squawk's parser
 //!
@@ -48,6 +50,8 @@ pub mod config;
 pub mod error;
 mod history;
 pub mod rehearse;
+pub mod render;
+pub mod rollback;
 pub mod set;
 pub mod status;
 mod url;
@@ -57,6 +61,7 @@ pub use config::{ConfigError, DatabaseConfig, EnvironmentDatabases, MigrationCon
 pub use error::{MigrateError, SetError};
 pub use history::HISTORY_TABLE;
 pub use rehearse::{rehearse, CompatRelease, RehearsalReport, RehearseOptions, SchemaSource};
+pub use rollback::{rollback_readiness, RollbackReadiness};
 pub use set::{load_compat, MigrationFile, MigrationSet};
 pub use status::{status, MigrationPlan, StatusReport};
 pub use url::DatabaseUrl;

@@ -91,6 +91,9 @@ pub struct RehearsalReport {
     pub findings: Vec<RehearsalFinding>,
 }
 
+/// Prefix of a finding for a query that fails before any migration ran.
+pub(crate) const ALREADY_BROKEN: &str = "fails against the current schema already: ";
+
 static SCRATCH_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Rehearses the pending migrations of `set` against a copy of `target`'s schema.
@@ -99,6 +102,18 @@ pub fn rehearse(
     set: &MigrationSet,
     compat: &[CompatRelease],
     opts: &RehearseOptions,
+) -> Result<RehearsalReport, MigrateError> {
+    rehearse_inner(target, set, compat, opts, true)
+}
+
+/// With `apply_pending` false only the compat queries run, against the current schema: the
+/// rollback guard's question.
+pub(crate) fn rehearse_inner(
+    target: &DatabaseUrl,
+    set: &MigrationSet,
+    compat: &[CompatRelease],
+    opts: &RehearseOptions,
+    apply_pending: bool,
 ) -> Result<RehearsalReport, MigrateError> {
     let status = status::status(target, set)?;
     if let Some(refusal) = status.refusal() {
@@ -129,7 +144,15 @@ pub fn rehearse(
             err
         })?;
     let scratch = server.on_database(&name);
-    let result = rehearse_on(target, &scratch, set, &status, &queries, opts);
+    let result = rehearse_on(
+        target,
+        &scratch,
+        set,
+        &status,
+        &queries,
+        opts,
+        apply_pending,
+    );
     let dropped = admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .map_err(|e| db_error(server, &format!("dropping scratch database {name}"), &e));
@@ -145,8 +168,12 @@ fn rehearse_on(
     status: &status::StatusReport,
     queries: &[(String, CompatQuery)],
     opts: &RehearseOptions,
+    apply_pending: bool,
 ) -> Result<RehearsalReport, MigrateError> {
-    let plan = status.plan();
+    let mut plan = status.plan();
+    if !apply_pending {
+        plan.pending.clear();
+    }
     let mut report = RehearsalReport {
         set: set.name.clone(),
         database: target.label().to_string(),
@@ -239,7 +266,7 @@ fn run_queries(
             broken[i] = true;
             let message = match after {
                 Some(_) => message,
-                None => format!("fails against the current schema already: {message}"),
+                None => format!("{ALREADY_BROKEN}{message}"),
             };
             report.findings.push(RehearsalFinding {
                 migration: after.map(str::to_string),

@@ -38,6 +38,8 @@ pub struct MigrationStatus {
 pub struct UnknownMigration {
     pub name: String,
     pub checksum: String,
+    /// Its class as recorded when it was applied.
+    pub class: Option<Class>,
     pub applied_at: String,
 }
 
@@ -210,6 +212,7 @@ fn compare(database: &str, set: &MigrationSet, rows: &[HistoryRow]) -> StatusRep
             unknown.push(UnknownMigration {
                 name: r.name.clone(),
                 checksum: r.checksum.clone(),
+                class: r.class.as_deref().and_then(Class::parse),
                 applied_at: r.applied_at.clone(),
             });
         }

@@ -6,6 +6,8 @@ mod config;
 mod corpus;
 mod pg;
 mod rehearse;
+mod render;
+mod rollback;
 mod secrets;
 mod sets;
 mod squawk;
