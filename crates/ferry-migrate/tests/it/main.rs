@@ -4,6 +4,7 @@ mod apply;
 mod check;
 mod config;
 mod corpus;
+mod demo;
 mod pg;
 mod rehearse;
 mod render;
