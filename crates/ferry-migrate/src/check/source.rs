@@ -77,6 +77,11 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, ParseError> {
         });
     }
     let lines: Vec<&str> = text.lines().collect();
+    // Byte offset of each line start: one pass, then a binary search per statement (counting
+    // newlines from the top for every statement made large files quadratic).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let mut out = Vec::new();
     for stmt in parse.tree().stmts() {
         let node = stmt.syntax();
@@ -89,7 +94,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Statement>, ParseError> {
         };
         let start = u32::from(first.text_range().start()) as usize;
         let end = u32::from(node.text_range().end()) as usize;
-        let line = line_of(text, start);
+        let line = line_starts.partition_point(|&s| s <= start);
         out.push(Statement {
             line,
             start,
