@@ -106,8 +106,8 @@ fn lock(
     loop {
         let got: bool = client
             .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
-            .map_err(|e| history::db_error(url, "taking the migration lock", &e))?
-            .get(0);
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| history::db_error(url, "taking the migration lock", &e))?;
         if got {
             return Ok(());
         }

@@ -38,8 +38,9 @@ pub(crate) fn pg_message(e: &postgres::Error) -> String {
 }
 
 pub(crate) fn db_error(url: &DatabaseUrl, context: &str, e: &postgres::Error) -> MigrateError {
-    // No server error means the connection itself failed (closed, reset, timed out).
-    if e.as_db_error().is_none() {
+    // The connection itself failed (closed, reset, timed out), as opposed to a statement.
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io {
         return MigrateError::Unreachable {
             database: url.label().to_string(),
             message: url.scrub(&pg_message(e)),
@@ -92,19 +93,24 @@ pub(crate) fn rows(
             &[&set],
         )
         .map_err(|e| db_error(url, "reading ferry_schema_history", &e))?;
-    Ok(rows
-        .iter()
-        .map(|r| HistoryRow {
-            name: r.get(0),
-            checksum: r.get(1),
-            class: r.get(2),
-            applied_by: r.get(3),
-            applied_at: r.get(4),
-            success: r.get::<_, String>(5) == "success",
-            release: r.get(6),
-            error: r.get(7),
+    // try_get: a table of another shape (made by hand, or by another tool) is an error, not a
+    // panic.
+    let read = |r: &postgres::Row| -> Result<HistoryRow, postgres::Error> {
+        Ok(HistoryRow {
+            name: r.try_get(0)?,
+            checksum: r.try_get(1)?,
+            class: r.try_get(2)?,
+            applied_by: r.try_get(3)?,
+            applied_at: r.try_get(4)?,
+            success: r.try_get::<_, String>(5)? == "success",
+            release: r.try_get(6)?,
+            error: r.try_get(7)?,
         })
-        .collect())
+    };
+    rows.iter()
+        .map(read)
+        .collect::<Result<_, _>>()
+        .map_err(|e| db_error(url, "reading ferry_schema_history", &e))
 }
 
 pub(crate) struct Record<'a> {

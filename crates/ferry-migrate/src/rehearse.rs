@@ -126,8 +126,12 @@ pub(crate) fn rehearse_inner(
         }
     }
     let server = opts.scratch_server.as_ref().unwrap_or(target);
+    // Unique across processes and hosts sharing one server: pid, time and a counter.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
     let name = format!(
-        "ferry_rehearse_{}_{}",
+        "ferry_rehearse_{}_{nanos}_{}",
         std::process::id(),
         SCRATCH_COUNTER.fetch_add(1, Ordering::Relaxed)
     );

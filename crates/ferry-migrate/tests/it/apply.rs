@@ -264,3 +264,23 @@ fn two_applies_at_once_one_is_refused_and_a_waiting_one_finds_nothing_left() {
         ["V0001__accounts.sql success", "V0002__slow.sql success"]
     );
 }
+
+#[test]
+fn a_history_table_of_another_shape_is_an_error_not_a_panic() {
+    let (url, raw) = database("foreign");
+    let mut client = postgres::Client::connect(&raw, postgres::NoTls).unwrap();
+    client
+        .batch_execute(
+            "CREATE TABLE ferry_schema_history (id int, set_name text, name int, checksum text, \
+             class text, applied_by text, applied_at timestamptz, duration_ms bigint, \
+             result text, release_id text, error text);
+             INSERT INTO ferry_schema_history VALUES (1, 'app', 7, 'x', NULL, 'a', now(), 1, 'success', NULL, NULL);",
+        )
+        .unwrap();
+    let (_dir, set) = set_of(&[V1]);
+    let err = status(&url, &set).unwrap_err();
+    assert!(
+        matches!(&err, MigrateError::Database { context, .. } if context == "reading ferry_schema_history"),
+        "{err}"
+    );
+}
