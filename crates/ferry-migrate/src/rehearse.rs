@@ -199,15 +199,11 @@ fn rehearse_on(
                 continue;
             };
             if let Err(f) = run_file(&mut client, scratch, file, None)? {
-                report.findings.push(RehearsalFinding {
-                    migration: Some(file.name.clone()),
-                    release: None,
-                    query: None,
-                    message: format!(
-                        "replaying the applied migration failed at line {}: {}",
-                        f.line, f.message
-                    ),
-                });
+                report.findings.push(migration_failed(
+                    &file.name,
+                    "replaying the applied migration",
+                    &f,
+                ));
                 report.verdict = Verdict::Block;
                 return Ok(report);
             }
@@ -228,12 +224,9 @@ fn rehearse_on(
             continue;
         };
         if let Err(f) = run_file(&mut client, scratch, file, None)? {
-            report.findings.push(RehearsalFinding {
-                migration: Some(file.name.clone()),
-                release: None,
-                query: None,
-                message: format!("the migration fails at line {}: {}", f.line, f.message),
-            });
+            report
+                .findings
+                .push(migration_failed(&file.name, "the migration", &f));
             break;
         }
         run_queries(
@@ -250,6 +243,15 @@ fn rehearse_on(
         report.verdict = Verdict::Block;
     }
     Ok(report)
+}
+
+fn migration_failed(name: &str, what: &str, f: &crate::apply::Failure) -> RehearsalFinding {
+    RehearsalFinding {
+        migration: Some(name.to_string()),
+        release: None,
+        query: None,
+        message: format!("{what} fails at line {}: {}", f.line, f.message),
+    }
 }
 
 /// Runs each query not yet broken; a failure becomes a finding and the query is not run again.

@@ -76,6 +76,16 @@ pub(crate) fn name(node: Option<&SyntaxNode>) -> String {
     .unwrap_or_default()
 }
 
+/// The table an ALTER TABLE or CREATE INDEX names.
+pub(crate) fn table_of(relation: Option<ast::TableRelationName>) -> String {
+    name(
+        relation
+            .and_then(|r| r.table_name_ref())
+            .as_ref()
+            .map(|n| n.syntax()),
+    )
+}
+
 pub(crate) fn has_token(node: &SyntaxNode, kind: SyntaxKind) -> bool {
     node.descendants_with_tokens()
         .filter_map(|e| e.into_token())

@@ -1,7 +1,7 @@
 //! ALTER TABLE: one finding (or two, when an action both breaks the previous release and locks)
 //! per action.
 
-use super::{has_token, hit, name, FileContext, Hit, ACK_FIX};
+use super::{has_token, hit, name, table_of, FileContext, Hit, ACK_FIX};
 use crate::check::Class::*;
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SyntaxKind, SyntaxNode};
@@ -15,12 +15,7 @@ pub(super) fn classify(
     ctx: &mut FileContext,
     transactional: &mut bool,
 ) -> Vec<Hit> {
-    let table = name(
-        t.table_relation_name()
-            .and_then(|r| r.table_name_ref())
-            .as_ref()
-            .map(|n| n.syntax()),
-    );
+    let table = table_of(t.table_relation_name());
     if ctx.is_new(&table) {
         return vec![hit(
             "new-table",

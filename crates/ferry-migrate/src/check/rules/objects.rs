@@ -2,10 +2,10 @@
 //! shared findings for replaced definitions, data changes and statements without a rule.
 
 use super::{
-    has_token, hit, name, FileContext, Hit, ACK_FIX, CONCURRENTLY_FIX, CREATE_OR_REPLACE_FIX,
+    has_token, hit, table_of, FileContext, Hit, ACK_FIX, CONCURRENTLY_FIX, CREATE_OR_REPLACE_FIX,
 };
 use crate::check::Class::*;
-use squawk_syntax::ast::{self, AstNode};
+use squawk_syntax::ast;
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
 pub(super) fn data_change() -> Hit {
@@ -47,12 +47,7 @@ pub(super) fn create_index(
     ctx: &FileContext,
     transactional: &mut bool,
 ) -> Vec<Hit> {
-    let table = name(
-        i.table_relation_name()
-            .and_then(|r| r.table_name_ref())
-            .as_ref()
-            .map(|n| n.syntax()),
-    );
+    let table = table_of(i.table_relation_name());
     if ctx.is_new(&table) {
         return vec![hit(
             "new-table",
