@@ -100,11 +100,16 @@ impl PgServer {
 
     /// Like [`PgServer::start`] with the directory holding `initdb`, `pg_ctl` and `postgres`.
     pub fn start_with(bin: &Path) -> Result<PgServer, PgServerError> {
+        let run_as = unprivileged_user()?;
+        // Under root the server runs as another user, who may not reach root's own $TMPDIR.
+        let parent = match run_as {
+            Some(_) if Path::new("/tmp").is_dir() => PathBuf::from("/tmp"),
+            _ => std::env::temp_dir(),
+        };
         let dir = tempfile::Builder::new()
             .prefix("ferry-pg-")
-            .tempdir()
+            .tempdir_in(parent)
             .map_err(io("creating the server's temporary directory"))?;
-        let run_as = unprivileged_user()?;
         chown(dir.path(), run_as)?;
         let data = dir.path().join("data");
         let admin_password = random_secret()?;
