@@ -1,0 +1,11 @@
+SET lock_timeout = '2s';
+ALTER TABLE accounts ADD COLUMN display_name text;
+ALTER TABLE accounts ADD COLUMN plan text NOT NULL DEFAULT 'free';
+ALTER TABLE accounts ADD COLUMN updated_at timestamptz DEFAULT now();
+ALTER TABLE accounts ADD COLUMN api_key uuid DEFAULT gen_random_uuid();
+ALTER TABLE accounts ADD COLUMN region text NOT NULL;
+ALTER TABLE accounts ADD COLUMN legacy_id serial;
+ALTER TABLE orders ADD COLUMN coupon_id bigint REFERENCES accounts (id);
+ALTER TABLE orders ADD COLUMN total_eur numeric GENERATED ALWAYS AS (total_cents / 100.0) STORED;
+ALTER TABLE orders ADD COLUMN note text, ADD COLUMN tag text;
+ALTER TABLE orders ADD COLUMN sku text UNIQUE;

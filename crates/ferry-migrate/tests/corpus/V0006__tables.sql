@@ -1,0 +1,11 @@
+ALTER TABLE orders RENAME TO purchases;
+ALTER TABLE purchases SET SCHEMA archive;
+ALTER TABLE accounts SET LOGGED;
+ALTER TABLE accounts SET (fillfactor = 90);
+ALTER TABLE accounts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE accounts OWNER TO app_owner;
+VACUUM FULL accounts;
+VACUUM (ANALYZE) accounts;
+CLUSTER accounts USING accounts_pkey;
+LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE;
+ANALYZE accounts;

@@ -1,0 +1,10 @@
+DROP TABLE audit_log;
+TRUNCATE sessions;
+TRUNCATE sessions CASCADE;
+DELETE FROM sessions;
+UPDATE accounts SET plan = 'free';
+DELETE FROM sessions WHERE expires_at < now();
+UPDATE accounts SET plan = 'free' WHERE plan IS NULL;
+INSERT INTO accounts (email, plan) VALUES ('ops@example.com', 'pro');
+DROP SCHEMA archive CASCADE;
+DROP VIEW open_orders CASCADE;
