@@ -61,6 +61,29 @@ pub fn check(
     })
 }
 
+/// `ferry ci generate --provider P [--out PATH] --check`: reads the file at the output path
+/// under `options.root` (a missing file is simply not up to date) and compares.
+pub fn check_path(
+    config: &ferry_core::Config,
+    provider: Provider,
+    options: &Options,
+) -> Result<CheckOutcome, CiError> {
+    let rel = crate::resolve_out(&options.root, options.out.as_deref(), provider)?;
+    let path = options.root.join(&rel);
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => {
+            return Err(CiError::Io {
+                action: "cannot read",
+                path: path.display().to_string(),
+                source,
+            })
+        }
+    };
+    check(config, provider, options, existing.as_deref())
+}
+
 /// Whether `text` is a pipeline ferry generated (its first line is ferry's header).
 pub fn is_generated(text: &str) -> bool {
     text.lines()

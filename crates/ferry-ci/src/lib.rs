@@ -23,7 +23,7 @@ pub mod yaml;
 use std::path::{Component, Path, PathBuf};
 use std::str::FromStr;
 
-pub use check::{check, check_committed, is_generated, write, CheckOutcome};
+pub use check::{check, check_committed, check_path, is_generated, write, CheckOutcome};
 pub use settings::Settings;
 
 #[derive(Debug, thiserror::Error)]

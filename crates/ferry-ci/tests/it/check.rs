@@ -2,7 +2,7 @@
 //! exit 3) with a unified diff; regenerating makes it current again (exit 0).
 
 use crate::common::{config, options, CHAIN4, VERSION};
-use ferry_ci::{check, check_committed, generate, write, CiError, Options, Provider};
+use ferry_ci::{check, check_committed, check_path, generate, write, CiError, Options, Provider};
 
 fn opts(root: &std::path::Path) -> Options {
     Options {
@@ -190,4 +190,28 @@ fn written_file_is_complete_and_world_readable() {
     );
     // No temporary file left beside it.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+#[test]
+fn check_path_reads_the_out_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(CHAIN4);
+    let mut o = opts(dir.path());
+    o.out = Some("ci/ferry.gitlab-ci.yml".into());
+    let missing = check_path(&cfg, Provider::Gitlab, &o).unwrap();
+    assert!(!missing.up_to_date);
+    assert!(missing.diff.starts_with("--- /dev/null"));
+    write(dir.path(), &missing.generated).unwrap();
+    assert!(dir.path().join("ci/ferry.gitlab-ci.yml").is_file());
+    assert!(check_path(&cfg, Provider::Gitlab, &o).unwrap().up_to_date);
+    // The header names the --out path, so the default-path file would differ from it.
+    assert!(missing
+        .generated
+        .contents
+        .contains("--out ci/ferry.gitlab-ci.yml"));
+    o.out = Some("../x.yml".into());
+    assert!(matches!(
+        check_path(&cfg, Provider::Gitlab, &o),
+        Err(CiError::OutsideRepository { .. })
+    ));
 }
