@@ -456,9 +456,15 @@ fn environment_names_yaml_would_misread_stay_strings() {
         .replace("\"staging\"", "\"on\"");
     let names = vec!["yes", "1", "on", "prod"];
     let gh = parse(&gen(&text, Provider::Github).contents);
-    assert_eq!(strs(&gh["jobs"]["drift"]["strategy"]["matrix"]["environment"]), names);
+    assert_eq!(
+        strs(&gh["jobs"]["drift"]["strategy"]["matrix"]["environment"]),
+        names
+    );
     let gl = parse(&gen(&text, Provider::Gitlab).contents);
     for name in &names {
-        assert_eq!(s(&gl[format!("ferry-deploy-{name}").as_str()]["variables"]["FERRY_ENV"]), *name);
+        assert_eq!(
+            s(&gl[format!("ferry-deploy-{name}").as_str()]["variables"]["FERRY_ENV"]),
+            *name
+        );
     }
 }
