@@ -1,11 +1,7 @@
 //! The baseline comparison: quantity is not a difference, kind is; differences explained by
 //! inputs that differ between environments are info, others warn and say why.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{fixture, row, rows};
+use crate::common::{fixture, row, rows};
 use ferry_core::{FindingKind, Verdict};
 use ferry_plan::{review_files, ActionKind, ReviewConfig};
 

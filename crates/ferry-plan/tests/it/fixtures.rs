@@ -1,10 +1,6 @@
 //! Every action form and finding kind, over hand-written plans in the documented JSON format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{fixture, row, rows};
+use crate::common::{fixture, row, rows};
 use ferry_core::{FindingKind, Summary, Verdict};
 use ferry_plan::{review_bytes, review_files, ReviewConfig};
 
