@@ -8,7 +8,7 @@ use crate::config::ReviewConfig;
 use crate::diff::{self, Changed, Secrets};
 use crate::entry::{self, Label};
 use crate::error::RawError;
-use crate::model::{dotted, Action, ActionKind, RawChange};
+use crate::model::{dotted, Action, ActionKind, Actions, RawChange};
 use crate::parse::{serde_error, Sink};
 use ferry_core::{Finding, FindingKind, Severity, Summary};
 use serde_json::Value;
@@ -317,15 +317,16 @@ impl Sink for Digest<'_> {
         };
         let (raw, taken) = entry::read(entry, offset, &label, &mut self.stack)?;
         self.changes += 1;
-        let action = Action::parse(&raw.change.actions).ok_or_else(|| {
-            RawError::at(
+        let action = match &raw.change.actions {
+            Actions::Known(a) => *a,
+            Actions::Unknown(list) => return Err(RawError::at(
                 offset,
                 format!(
-                    "resource_changes[{index}] ({}): unknown actions {:?}; expected one of no-op, create, read, update, delete, [delete, create], [create, delete], forget, [create, forget], [forget, create]",
-                    raw.address, raw.change.actions
+                    "resource_changes[{index}] ({}): unknown actions {list:?}; expected one of no-op, create, read, update, delete, [delete, create], [create, delete], forget, [create, forget], [forget, create]",
+                    raw.address
                 ),
-            )
-        })?;
+            )),
+        };
         let kind = action.kind();
         self.count(kind);
         let mask_err =
@@ -339,7 +340,10 @@ impl Sink for Digest<'_> {
             self.secrets
                 .collect(text(raw.change.before, offset)?, &before_mask, 0);
         }
-        if !after_mask.is_null() {
+        // A no-op repeats the same value under the same mirror: once is enough.
+        let repeated = raw.change.after == raw.change.before
+            && raw.change.after_sensitive == raw.change.before_sensitive;
+        if !after_mask.is_null() && !repeated {
             self.secrets
                 .collect(text(raw.change.after, offset)?, &after_mask, 0);
         }
@@ -391,7 +395,11 @@ impl Sink for Digest<'_> {
         }
         let addr = raw.address.as_ref();
         let gone = after.is_none_or(|a| a == "null")
-            || Action::parse(&raw.change.actions).is_some_and(|a| a.kind() == ActionKind::Delete);
+            || raw
+                .change
+                .actions
+                .action()
+                .is_some_and(|a| a.kind() == ActionKind::Delete);
         if gone {
             self.finding(
                 FindingKind::Drift,

@@ -239,7 +239,10 @@ pub(crate) fn review(
     if let Some(b) = base_d {
         secrets.merge(b.digest.secrets);
     }
-    if let Some(scrub) = secrets.scrubber() {
+    let texts = findings
+        .iter()
+        .flat_map(|f| std::iter::once(f.message.as_str()).chain(f.attribute.as_deref()));
+    if let Some(scrub) = secrets.scrubber_for(texts) {
         let clean = |text: &str| {
             let mut out = String::with_capacity(text.len());
             scrub.replace_all_with(text, &mut out, |_, _, dst| {

@@ -40,6 +40,7 @@ mod engine;
 mod entry;
 mod error;
 mod explain;
+mod fast;
 mod json;
 mod model;
 mod parse;
