@@ -15,8 +15,8 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Listed findings per kind; past this they are counted in one closing finding, so a plan that
-/// deletes a million objects still yields a bounded review.
-pub(crate) const FINDINGS_PER_KIND: u64 = 10_000;
+/// deletes ten million objects still yields a review of bounded size (~40 MB at most per kind).
+pub(crate) const FINDINGS_PER_KIND: u64 = 100_000;
 /// Changed attribute paths remembered per configuration address.
 const ATTRIBUTES_PER_ADDRESS: usize = 256;
 const LISTED_DRIFT_PATHS: usize = 8;

@@ -23,7 +23,9 @@
 //! - [`review_files`] / [`review_bytes`]: review a plan, optionally against a baseline.
 //! - [`ReviewConfig::from_table`]: the `[review]` table of ferry.toml (`ReviewConfig::default()`
 //!   without one).
-//! - [`render_human`], [`render_markdown`], [`render_json`]: the three renderings.
+//! - [`render_human`], [`render_markdown`], [`render_json`]: the three renderings;
+//!   [`render_json_to`] streams the JSON (every finding), [`render_human_to`] and
+//!   [`render_markdown_capped`] take the `--max-findings` cap and say what they left out.
 //!
 //! Modules: `scan` (chunked validating JSON scanner) → `parse` (plan document, streams entries) →
 //! `entry` + `json` (one entry checked and read in place) →
@@ -55,7 +57,10 @@ pub use diff::SENSITIVE_MARKER;
 pub use engine::{PlanInfo, ReviewOutcome};
 pub use error::{PlanError, ReviewConfigError};
 pub use model::ActionKind;
-pub use render::{render_human, render_json, render_markdown, MARKDOWN_LIMIT};
+pub use render::{
+    render_human, render_human_to, render_json, render_json_to, render_markdown,
+    render_markdown_capped, DEFAULT_MAX_FINDINGS, MARKDOWN_LIMIT,
+};
 
 use engine::Input;
 use std::path::Path;

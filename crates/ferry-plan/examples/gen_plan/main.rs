@@ -27,6 +27,8 @@ pub(crate) struct Args {
     pub env: String,
     pub seed: u64,
     pub out: Option<String>,
+    /// Small shape: module calls inside the team module (each of 32 resource blocks).
+    pub module_calls: Option<u64>,
     small: bool,
 }
 
@@ -37,6 +39,7 @@ fn parse_args() -> Result<Args, String> {
         env: "prod".into(),
         seed: 7,
         out: None,
+        module_calls: None,
         small: false,
     };
     let mut it = std::env::args().skip(1);
@@ -48,6 +51,7 @@ fn parse_args() -> Result<Args, String> {
             "--env" => a.env = value()?,
             "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--out" => a.out = Some(value()?),
+            "--module-calls" => a.module_calls = Some(value()?.parse().map_err(|e| format!("--module-calls: {e}"))?),
             "--shape" => {
                 a.small = match value()?.as_str() {
                     "large" => false,
@@ -55,7 +59,7 @@ fn parse_args() -> Result<Args, String> {
                     other => return Err(format!("--shape {other}: expected large or small")),
                 }
             }
-            other => return Err(format!("unknown argument {other}; use --resources N | --size-mb M, --shape large|small, --env E, --seed S, --out FILE")),
+            other => return Err(format!("unknown argument {other}; use --resources N | --size-mb M, --shape large|small, --module-calls N, --env E, --seed S, --out FILE")),
         }
     }
     if a.resources.is_none() && a.size_mb.is_none() {

@@ -2,8 +2,8 @@
 //! levels of for_each'd modules (`module.team["t3"].module.app17["s2"]`), each resource counted
 //! (`[0]`..`[2]`), with nested blocks, maps, sensitive attributes that differ per resource, and
 //! `planned_values`/`prior_state` trees repeating the values before and after
-//! `resource_changes`, as Terraform writes them. 100 module calls of 32 resource blocks give
-//! 3,200 configuration addresses, all in the `configuration` section.
+//! `resource_changes`, as Terraform writes them. 100 module calls (`--module-calls`) of 32
+//! resource blocks give 3,200 configuration addresses, all in the `configuration` section.
 
 use crate::{mix, open_out, Args};
 use std::fmt::Write as _;
@@ -13,13 +13,11 @@ const TYPES: u64 = 8;
 const NAMES: u64 = 4;
 /// `count = var.replicas`.
 const COUNT: u64 = 3;
-/// Module calls `app0`..`app99` inside the team module.
+/// Module calls `app0`..`app99` inside the team module, unless `--module-calls` says otherwise.
 const APPS: u64 = 100;
 /// for_each keys of each app module call.
 const KEYS: u64 = 8;
 const PER_APP: u64 = TYPES * NAMES * COUNT;
-const PER_KEY: u64 = PER_APP * APPS;
-const PER_TEAM: u64 = PER_KEY * KEYS;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Act {
@@ -55,7 +53,8 @@ struct Res {
     r: u64,
 }
 
-fn resource(seed: u64, i: u64) -> Res {
+fn resource(seed: u64, apps: u64, i: u64) -> Res {
+    let per_key = PER_APP * apps;
     let r = mix(seed ^ i.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let act = match r % 1000 {
         0..=819 => Act::NoOp,
@@ -69,9 +68,9 @@ fn resource(seed: u64, i: u64) -> Res {
         ty: i % TYPES,
         name: (i / TYPES) % NAMES,
         k: (i / (TYPES * NAMES)) % COUNT,
-        app: (i / PER_APP) % APPS,
-        key: (i / PER_KEY) % KEYS,
-        team: i / PER_TEAM,
+        app: (i / PER_APP) % apps,
+        key: (i / per_key) % KEYS,
+        team: i / (per_key * KEYS),
         act,
         r,
     }
@@ -280,7 +279,7 @@ fn tree(
     let mut buf = String::with_capacity(1 << 16);
     let (mut team, mut app): (Option<u64>, Option<(u64, u64)>) = (None, None);
     for i in 0..n {
-        let r = resource(a.seed, i);
+        let r = resource(a.seed, apps(a), i);
         if !keep(r.act) {
             continue;
         }
@@ -316,7 +315,11 @@ fn tree(
     w.write_all(b"]}}").map_err(IO)
 }
 
-fn configuration() -> String {
+fn apps(a: &Args) -> u64 {
+    a.module_calls.unwrap_or(APPS).max(1)
+}
+
+fn configuration(apps: u64) -> String {
     let mut blocks = Vec::new();
     for ty in 0..TYPES {
         let (t, prefix, _, _) = type_info(ty);
@@ -332,7 +335,7 @@ fn configuration() -> String {
         "{{\"variables\":{{\"env\":{{}},\"team\":{{}},\"replicas\":{{}}}},\"resources\":[{}]}}",
         blocks.join(",")
     );
-    let calls: Vec<String> = (0..APPS)
+    let calls: Vec<String> = (0..apps)
         .map(|a| format!(
             "\"app{a}\":{{\"source\":\"../app\",\"for_each_expression\":{{\"references\":[\"local.keys\"]}},\
              \"expressions\":{{\"env\":{{\"references\":[\"var.env\"]}},\"team\":{{\"references\":[\"each.key\"]}},\"replicas\":{{\"references\":[\"var.replicas\"]}}}},\"module\":{app_module}}}"
@@ -357,7 +360,7 @@ pub(crate) fn run(a: &Args) -> Result<(), String> {
             let mut sample = String::new();
             let mut per = 0u64;
             for i in 0..2400 {
-                let r = resource(a.seed, i);
+                let r = resource(a.seed, apps(a), i);
                 sample.clear();
                 change_entry(&mut sample, &r, "prod");
                 state_entry(&mut sample, &r, "prod", true);
@@ -369,7 +372,7 @@ pub(crate) fn run(a: &Args) -> Result<(), String> {
         (None, None) => 0,
     };
     let mut w = open_out(a)?;
-    let teams = n.div_ceil(PER_TEAM);
+    let teams = n.div_ceil(PER_APP * apps(a) * KEYS);
     write!(
         w,
         "{{\"format_version\":\"1.2\",\"terraform_version\":\"1.11.4\",\"variables\":{{\"env\":{{\"value\":\"{env}\"}},\"replicas\":{{\"value\":{COUNT}}},\"teams\":{{\"value\":{teams}}},\"db_password\":{{\"value\":\"gen-root-password-{env}\"}}}},\"planned_values\":"
@@ -385,7 +388,7 @@ pub(crate) fn run(a: &Args) -> Result<(), String> {
         if i > 0 {
             buf.push(',');
         }
-        change_entry(&mut buf, &resource(a.seed, i), env);
+        change_entry(&mut buf, &resource(a.seed, apps(a), i), env);
         w.write_all(buf.as_bytes()).map_err(IO)?;
     }
     w.write_all(b"],\"output_changes\":{\"endpoint\":{\"actions\":[\"no-op\"],\"before\":\"https://example\",\"after\":\"https://example\",\"after_unknown\":false,\"before_sensitive\":false,\"after_sensitive\":false}},\"prior_state\":{\"format_version\":\"1.0\",\"terraform_version\":\"1.11.4\",\"values\":")
@@ -394,7 +397,7 @@ pub(crate) fn run(a: &Args) -> Result<(), String> {
     writeln!(
         w,
         "}},\"configuration\":{},\"timestamp\":\"2026-01-01T00:00:00Z\",\"applyable\":true,\"complete\":true,\"errored\":false}}",
-        configuration()
+        configuration(apps(a))
     )
     .map_err(IO)?;
     w.flush().map_err(IO)?;

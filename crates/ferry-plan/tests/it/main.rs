@@ -9,4 +9,5 @@ mod common;
 mod corpus;
 mod fixtures;
 mod properties;
+mod render;
 mod sensitive;
