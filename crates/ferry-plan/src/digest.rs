@@ -79,6 +79,8 @@ pub(crate) struct Digest<'c> {
     pub drifts: u64,
     /// Scratch for the entry checker's nesting bits, kept between entries.
     stack: Vec<u64>,
+    /// The change digest's running sum, when the plan is recorded for policies.
+    pub sum: Option<crate::record::ChangeSum>,
 }
 
 fn reason_text(reason: &str) -> String {
@@ -117,6 +119,7 @@ impl<'c> Digest<'c> {
             changes: 0,
             drifts: 0,
             stack: Vec::new(),
+            sum: None,
         }
     }
 
@@ -329,6 +332,9 @@ impl Sink for Digest<'_> {
         };
         let kind = action.kind();
         self.count(kind);
+        if let Some(sum) = &mut self.sum {
+            sum.entry(&raw, action, text(raw.change.replace_paths_raw, offset)?);
+        }
         let mask_err =
             |e: serde_json::Error| entry_error("resource_changes", index, offset, entry, &e);
         let before_mask =

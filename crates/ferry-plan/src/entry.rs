@@ -242,6 +242,7 @@ fn body<'a>(c: &mut Checker<'a, '_>, label: &Label<'_>) -> Result<RawChangeBody<
     let Some(actions) = actions else {
         return Err(w(missing(c, "actions")));
     };
+    let replace_paths_raw = replace_paths.and_then(Span::opt);
     let replace_paths = match replace_paths {
         Some(s) if !s.is_null() => Some(s.typed::<Vec<Vec<PathStep>>>(label)?),
         _ => None,
@@ -254,6 +255,7 @@ fn body<'a>(c: &mut Checker<'a, '_>, label: &Label<'_>) -> Result<RawChangeBody<
         before_sensitive: before_sensitive.and_then(Span::opt),
         after_sensitive: after_sensitive.and_then(Span::opt),
         replace_paths,
+        replace_paths_raw,
         importing: importing.and_then(Span::opt),
     })
 }

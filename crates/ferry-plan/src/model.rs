@@ -98,6 +98,22 @@ impl Action {
         })
     }
 
+    /// The `actions` array as Terraform writes it.
+    pub(crate) fn as_json(self) -> &'static str {
+        match self {
+            Action::NoOp => r#"["no-op"]"#,
+            Action::Create => r#"["create"]"#,
+            Action::Read => r#"["read"]"#,
+            Action::Update => r#"["update"]"#,
+            Action::Delete => r#"["delete"]"#,
+            Action::DeleteThenCreate => r#"["delete","create"]"#,
+            Action::CreateThenDelete => r#"["create","delete"]"#,
+            Action::Forget => r#"["forget"]"#,
+            Action::CreateThenForget => r#"["create","forget"]"#,
+            Action::ForgetThenCreate => r#"["forget","create"]"#,
+        }
+    }
+
     /// DESIGN.md: both delete and create → replace; any forget → forget; else the single action.
     pub fn kind(self) -> ActionKind {
         match self {
@@ -152,6 +168,8 @@ pub(crate) struct RawChangeBody<'a> {
     pub before_sensitive: Option<&'a [u8]>,
     pub after_sensitive: Option<&'a [u8]>,
     pub replace_paths: Option<Vec<Vec<PathStep>>>,
+    /// `replace_paths` as text, for the change digest.
+    pub replace_paths_raw: Option<&'a [u8]>,
     pub importing: Option<&'a [u8]>,
 }
 

@@ -9,5 +9,6 @@ mod common;
 mod corpus;
 mod fixtures;
 mod properties;
+mod record;
 mod render;
 mod sensitive;
