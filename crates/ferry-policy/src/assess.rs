@@ -21,9 +21,9 @@ use crate::{FerryContext, PolicyError, PolicyReport, PolicySet};
 use ferry_plan::{review_and_record, PlanError, ReviewConfig, ReviewOutcome};
 use std::path::Path;
 
-/// Large-section bytes per policy document: small enough that a document's Rego values stay
-/// a few tens of MB, large enough that plans up to this size are one document.
-pub const DOCUMENT_BYTES: u64 = 4 << 20;
+/// Large-section bytes per policy document: a document's Rego values then stay a few MB
+/// (measured: docs/benchmarks-policy.md); plans up to this size are one document.
+pub const DOCUMENT_BYTES: u64 = 256 << 10;
 
 /// A plan judged: what the ledger stores with it and what the gates read.
 #[derive(Debug)]
