@@ -52,16 +52,11 @@ pub struct EngineInfo {
 
 /// `version` answers by binary (path, size, modification time), so locating the same engine
 /// again in one process costs no engine call.
-static VERSIONS: std::sync::OnceLock<
-    std::sync::Mutex<
-        std::collections::HashMap<
-            (PathBuf, u64, Option<std::time::SystemTime>),
-            (EngineKind, String),
-        >,
-    >,
-> = std::sync::OnceLock::new();
+type BinaryId = (PathBuf, u64, Option<std::time::SystemTime>);
+type VersionCache = std::sync::Mutex<std::collections::HashMap<BinaryId, (EngineKind, String)>>;
+static VERSIONS: std::sync::OnceLock<VersionCache> = std::sync::OnceLock::new();
 
-fn identity(binary: &Path) -> Option<(PathBuf, u64, Option<std::time::SystemTime>)> {
+fn identity(binary: &Path) -> Option<BinaryId> {
     let m = binary.metadata().ok()?;
     Some((binary.to_path_buf(), m.len(), m.modified().ok()))
 }
