@@ -64,6 +64,54 @@ impl Engine {
         self.capture(workdir, &args, opts)
     }
 
+    /// `show -json PLAN` written to `dest` as the engine prints it, never held in memory (a
+    /// plan's JSON can be gigabytes). Written to a temporary file beside `dest` (mode 0600:
+    /// plan JSON holds values) and renamed into place once complete, so `dest` is either the
+    /// whole document or untouched.
+    pub fn show_json_to(
+        &self,
+        workdir: &Path,
+        plan_file: &Path,
+        dest: &Path,
+        opts: &RunOptions,
+    ) -> Result<RunLog, EngineError> {
+        let mut args = os(&["show", "-json", NO_COLOR]);
+        args.push(plan_file.as_os_str().to_owned());
+        let dir = dest
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let tmp = tempfile_in(dir, dest)?;
+        let file = std::fs::File::options()
+            .write(true)
+            .open(&tmp)
+            .map_err(|e| EngineError::io(format!("cannot open {}", tmp.display()), e))?;
+        let done = runner::run(&self.binary, &args, workdir, Stdout::File(file), opts);
+        match done {
+            Ok(f) if f.stdout.is_empty() => {
+                std::fs::rename(&tmp, dest).map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    EngineError::io(
+                        format!("cannot move the plan JSON to {}", dest.display()),
+                        e,
+                    )
+                })?;
+                Ok(f.log)
+            }
+            Ok(f) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(EngineError::BadOutput {
+                    command: f.log.command,
+                    detail: format!("could not write the plan JSON to {}", dest.display()),
+                })
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
     /// `apply PLAN`: applies exactly the saved plan. The engine refuses a plan whose state moved
     /// on, but Terraform 1.0.3 skips that check for a plan made against no state at all, so
     /// callers must compare [`Engine::state_identity`] with the identity recorded at plan time.
@@ -146,6 +194,37 @@ fn parse_state_identity(raw: &[u8]) -> Result<Option<StateIdentity>, String> {
         }
         _ => Err("state has no lineage/serial".to_string()),
     }
+}
+
+/// A new empty file (0600) beside `dest`, named after it.
+fn tempfile_in(dir: &Path, dest: &Path) -> Result<PathBuf, EngineError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for n in 0..1000u32 {
+        let p = dir.join(format!(".{name}.{}.{n}.part", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&p)
+        {
+            Ok(_) => return Ok(p),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                return Err(EngineError::io(
+                    format!("cannot create a file in {}", dir.display()),
+                    e,
+                ))
+            }
+        }
+    }
+    Err(EngineError::io(
+        format!("cannot create a file in {}", dir.display()),
+        std::io::Error::other("too many leftover .part files"),
+    ))
 }
 
 fn os(args: &[&str]) -> Vec<OsString> {

@@ -19,6 +19,20 @@ pub enum EngineError {
     )]
     UnknownEngine { binary: PathBuf, first_line: String },
 
+    #[error(
+        "`{binary}` is {kind} {found}, but `[engine] version` requires {required}: install a matching \
+         engine or set `[engine] binary` to one"
+    )]
+    WrongVersion {
+        binary: PathBuf,
+        kind: String,
+        found: String,
+        required: String,
+    },
+
+    #[error("`[engine] version` {required:?} is not a version requirement: {detail} (write e.g. \"1.11.4\" or \">= 1.5, < 2\")")]
+    BadVersionRequirement { required: String, detail: String },
+
     #[error("could not start `{command}`: {source}")]
     Spawn {
         command: String,

@@ -40,6 +40,6 @@ mod sink;
 pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
 pub use commands::StateIdentity;
 pub use error::EngineError;
-pub use locate::{Engine, EngineKind, ENGINE_ENV_VAR};
+pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};
 pub use options::{LineObserver, Progress, RunLog, RunOptions};
 pub use runner::INTERRUPT_GRACE;

@@ -15,7 +15,8 @@ pub const ENGINE_ENV_VAR: &str = "FERRY_ENGINE";
 /// Candidates tried, in order, when nothing is configured.
 const DEFAULT_CANDIDATES: [&str; 2] = ["terraform", "tofu"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Terraform,
     OpenTofu,
@@ -39,7 +40,76 @@ pub struct Engine {
     pub version: String,
 }
 
+/// Which engine made a plan: recorded with the plan in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct EngineInfo {
+    pub kind: EngineKind,
+    /// Absolute path of the binary.
+    pub path: PathBuf,
+    /// e.g. "1.11.4".
+    pub version: String,
+}
+
+/// `version` answers by binary (path, size, modification time), so locating the same engine
+/// again in one process costs no engine call.
+type BinaryId = (PathBuf, u64, Option<std::time::SystemTime>);
+type VersionCache = std::sync::Mutex<std::collections::HashMap<BinaryId, (EngineKind, String)>>;
+static VERSIONS: std::sync::OnceLock<VersionCache> = std::sync::OnceLock::new();
+
+fn identity(binary: &Path) -> Option<BinaryId> {
+    let m = binary.metadata().ok()?;
+    Some((binary.to_path_buf(), m.len(), m.modified().ok()))
+}
+
+/// A `[engine] version` requirement: a bare version ("1.11.4") means exactly it, anything else
+/// is a semver requirement (">= 1.5, < 2", "~1.11").
+fn requirement(text: &str) -> Result<semver::VersionReq, EngineError> {
+    let t = text.trim();
+    let bad = |detail: String| EngineError::BadVersionRequirement {
+        required: text.to_string(),
+        detail,
+    };
+    if let Ok(v) = semver::Version::parse(t) {
+        return semver::VersionReq::parse(&format!("={v}")).map_err(|e| bad(e.to_string()));
+    }
+    semver::VersionReq::parse(t).map_err(|e| bad(e.to_string()))
+}
+
 impl Engine {
+    /// What this engine is, from the one `version` call made when it was located.
+    pub fn info(&self) -> EngineInfo {
+        EngineInfo {
+            kind: self.kind,
+            path: self.binary.clone(),
+            version: self.version.clone(),
+        }
+    }
+
+    /// [`Engine::locate`], then checks `[engine] version` (`version`, when set) against the
+    /// version the binary reports: a different engine than the release was tested with is an
+    /// error naming both, not a silent plan.
+    pub fn locate_matching(
+        configured: Option<&str>,
+        version: Option<&str>,
+    ) -> Result<Engine, EngineError> {
+        let req = version.map(requirement).transpose()?;
+        let engine = Engine::locate(configured)?;
+        if let (Some(req), Some(text)) = (req, version) {
+            let found = semver::Version::parse(&engine.version).ok().or_else(|| {
+                semver::Version::parse(engine.version.split(['-', '+']).next().unwrap_or("")).ok()
+            });
+            if !found.is_some_and(|v| req.matches(&v)) {
+                return Err(EngineError::WrongVersion {
+                    binary: engine.binary.clone(),
+                    kind: engine.kind.to_string(),
+                    found: engine.version.clone(),
+                    required: text.to_string(),
+                });
+            }
+        }
+        Ok(engine)
+    }
+
     /// `configured` is ferry.toml's `[engine] binary`: a name looked up on PATH or a path.
     /// Without it: `FERRY_ENGINE`, then `terraform`, then `tofu` on PATH.
     pub fn locate(configured: Option<&str>) -> Result<Engine, EngineError> {
@@ -63,6 +133,17 @@ impl Engine {
 
     /// Uses exactly this binary (tests, or a caller that resolved it already).
     pub fn at(binary: PathBuf) -> Result<Engine, EngineError> {
+        let key = identity(&binary);
+        let cache = VERSIONS.get_or_init(Default::default);
+        if let Some(k) = &key {
+            if let Some((kind, version)) = cache.lock().ok().and_then(|c| c.get(k).cloned()) {
+                return Ok(Engine {
+                    binary,
+                    kind,
+                    version,
+                });
+            }
+        }
         let opts = RunOptions {
             timeout: Duration::from_secs(60),
             progress: Progress::Quiet,
@@ -78,6 +159,9 @@ impl Engine {
                 binary: binary.clone(),
                 first_line: first_line.clone(),
             })?;
+        if let (Some(k), Ok(mut c)) = (key, cache.lock()) {
+            c.insert(k, (kind, version.clone()));
+        }
         Ok(Engine {
             binary,
             kind,
@@ -162,6 +246,17 @@ mod tests {
         assert!(matches!(err, EngineError::NotFound { .. }));
         assert!(msg.contains("/nonexistent/dir/terraform"), "{msg}");
         assert!(msg.contains("scripts/install-terraform"), "{msg}");
+    }
+
+    #[test]
+    fn version_requirements_exact_and_ranges() {
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(requirement("1.11.4").unwrap().matches(&v("1.11.4")));
+        assert!(!requirement("1.11.4").unwrap().matches(&v("1.11.5")));
+        assert!(requirement(">= 1.5, < 2").unwrap().matches(&v("1.11.4")));
+        assert!(!requirement(">= 1.5, < 2").unwrap().matches(&v("1.0.3")));
+        let e = requirement("latest please").unwrap_err().to_string();
+        assert!(e.contains("is not a version requirement"), "{e}");
     }
 
     #[test]

@@ -28,10 +28,12 @@ const TICK: Duration = Duration::from_millis(100);
 const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(2);
 
 /// Whether stdout is a human log (streamed line by line) or a machine document (kept raw).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) enum Stdout {
     Stream,
     Capture,
+    /// A machine document too large to hold: copied into this file as it arrives.
+    File(std::fs::File),
 }
 
 pub(crate) struct Finished {
@@ -81,6 +83,7 @@ fn run_with_grace(
         match stdout {
             Stdout::Stream => spawn_line_reader(out, Stream::Out, tx.clone()),
             Stdout::Capture => spawn_raw_reader(out, tx.clone()),
+            Stdout::File(file) => spawn_copier(out, file, tx.clone()),
         }
     }
     if let Some(err) = child.stderr.take() {
@@ -216,6 +219,26 @@ fn spawn_line_reader(pipe: impl Read + Send + 'static, stream: Stream, tx: Sende
                     }
                 }
             }
+        }
+        let _ = tx.send(Event::Closed);
+    });
+}
+
+fn spawn_copier(mut pipe: impl Read + Send + 'static, file: std::fs::File, tx: Sender<Event>) {
+    thread::spawn(move || {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+        let copied = std::io::copy(&mut pipe, &mut w).and_then(|_| {
+            use std::io::Write as _;
+            w.flush()
+        });
+        if let Err(e) = copied {
+            // Drain the pipe so the engine does not block, then report.
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+            let _ = tx.send(Event::Line(
+                Stream::Err,
+                format!("ferry: writing the engine's output failed: {e}"),
+            ));
+            let _ = tx.send(Event::Raw(b"\0copy-failed".to_vec()));
         }
         let _ = tx.send(Event::Closed);
     });

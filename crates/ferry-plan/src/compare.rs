@@ -231,7 +231,51 @@ pub(crate) fn compare(
                     }
                 }
             }
-            let (explained_by, why) = ex.explain(&trace);
+            let (explained_by, mut why) = ex.explain(&trace);
+            // Creating, destroying or forgetting an object is what a different count or
+            // for_each produces; a different value of an attribute's inputs changes an
+            // existing object instead. Say which inputs were considered and why they do not
+            // explain it.
+            if matches!(
+                action,
+                ActionKind::Create | ActionKind::Delete | ActionKind::Forget
+            ) {
+                if let Some(t) = &ex.tracer {
+                    let attrs = t.attributes(&parsed);
+                    let vars: Vec<&String> = attrs
+                        .vars
+                        .iter()
+                        .filter(|v| !trace.vars.contains(*v))
+                        .collect();
+                    if !vars.is_empty() {
+                        let listed: Vec<String> = vars
+                            .iter()
+                            .map(|v| {
+                                if ex.differs(v) {
+                                    format!("var.{v} (differs between the plans)")
+                                } else {
+                                    format!("var.{v} (the same in both plans)")
+                                }
+                            })
+                            .collect();
+                        why = format!(
+                            "{}; its attributes depend on {}, but different input values change an existing object, they do not {} one{}",
+                            why.replace("it depends on no input variable", "its count and for_each depend on no input variable"),
+                            listed.join(", "),
+                            match action {
+                                ActionKind::Create => "create",
+                                ActionKind::Delete => "destroy",
+                                _ => "forget",
+                            },
+                            if *action == ActionKind::Create && there.actions.is_empty() {
+                                ": when the baseline keeps this object unchanged, it is usually missing from this environment's state (removed by hand, or never applied)"
+                            } else {
+                                ""
+                            }
+                        );
+                    }
+                }
+            }
             let baseline_has = if there.actions.is_empty() {
                 "has no change for it".to_string()
             } else {

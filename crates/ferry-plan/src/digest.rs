@@ -8,15 +8,15 @@ use crate::config::ReviewConfig;
 use crate::diff::{self, Changed, Secrets};
 use crate::entry::{self, Label};
 use crate::error::RawError;
-use crate::model::{dotted, Action, ActionKind, RawChange};
+use crate::model::{dotted, Action, ActionKind, Actions, RawChange};
 use crate::parse::{serde_error, Sink};
 use ferry_core::{Finding, FindingKind, Severity, Summary};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Listed findings per kind; past this they are counted in one closing finding, so a plan that
-/// deletes a million objects still yields a bounded review.
-pub(crate) const FINDINGS_PER_KIND: u64 = 10_000;
+/// deletes ten million objects still yields a review of bounded size (~40 MB at most per kind).
+pub(crate) const FINDINGS_PER_KIND: u64 = 100_000;
 /// Changed attribute paths remembered per configuration address.
 const ATTRIBUTES_PER_ADDRESS: usize = 256;
 const LISTED_DRIFT_PATHS: usize = 8;
@@ -79,6 +79,8 @@ pub(crate) struct Digest<'c> {
     pub drifts: u64,
     /// Scratch for the entry checker's nesting bits, kept between entries.
     stack: Vec<u64>,
+    /// The change digest's running sum, when the plan is recorded for policies.
+    pub sum: Option<crate::record::ChangeSum>,
 }
 
 fn reason_text(reason: &str) -> String {
@@ -117,6 +119,7 @@ impl<'c> Digest<'c> {
             changes: 0,
             drifts: 0,
             stack: Vec::new(),
+            sum: None,
         }
     }
 
@@ -317,17 +320,21 @@ impl Sink for Digest<'_> {
         };
         let (raw, taken) = entry::read(entry, offset, &label, &mut self.stack)?;
         self.changes += 1;
-        let action = Action::parse(&raw.change.actions).ok_or_else(|| {
-            RawError::at(
+        let action = match &raw.change.actions {
+            Actions::Known(a) => *a,
+            Actions::Unknown(list) => return Err(RawError::at(
                 offset,
                 format!(
-                    "resource_changes[{index}] ({}): unknown actions {:?}; expected one of no-op, create, read, update, delete, [delete, create], [create, delete], forget, [create, forget], [forget, create]",
-                    raw.address, raw.change.actions
+                    "resource_changes[{index}] ({}): unknown actions {list:?}; expected one of no-op, create, read, update, delete, [delete, create], [create, delete], forget, [create, forget], [forget, create]",
+                    raw.address
                 ),
-            )
-        })?;
+            )),
+        };
         let kind = action.kind();
         self.count(kind);
+        if let Some(sum) = &mut self.sum {
+            sum.entry(&raw, action, text(raw.change.replace_paths_raw, offset)?);
+        }
         let mask_err =
             |e: serde_json::Error| entry_error("resource_changes", index, offset, entry, &e);
         let before_mask =
@@ -339,7 +346,10 @@ impl Sink for Digest<'_> {
             self.secrets
                 .collect(text(raw.change.before, offset)?, &before_mask, 0);
         }
-        if !after_mask.is_null() {
+        // A no-op repeats the same value under the same mirror: once is enough.
+        let repeated = raw.change.after == raw.change.before
+            && raw.change.after_sensitive == raw.change.before_sensitive;
+        if !after_mask.is_null() && !repeated {
             self.secrets
                 .collect(text(raw.change.after, offset)?, &after_mask, 0);
         }
@@ -391,7 +401,11 @@ impl Sink for Digest<'_> {
         }
         let addr = raw.address.as_ref();
         let gone = after.is_none_or(|a| a == "null")
-            || Action::parse(&raw.change.actions).is_some_and(|a| a.kind() == ActionKind::Delete);
+            || raw
+                .change
+                .actions
+                .action()
+                .is_some_and(|a| a.kind() == ActionKind::Delete);
         if gone {
             self.finding(
                 FindingKind::Drift,

@@ -8,6 +8,7 @@ use crate::diff::{Secrets, SENSITIVE_MARKER};
 use crate::digest::Digest;
 use crate::error::{PlanError, RawError};
 use crate::parse::{parse, Header, Refusal};
+use crate::record::{ChangeSum, Recorder};
 use ferry_core::{Finding, FindingKind, Review, Summary};
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -105,6 +106,7 @@ impl Input<'_> {
 struct Digested<'c> {
     header: Header,
     digest: Digest<'c>,
+    record: Option<Recorder>,
 }
 
 impl Digested<'_> {
@@ -152,14 +154,28 @@ fn digest<'c>(
     input: Input<'_>,
     config: &'c ReviewConfig,
     findings_on: bool,
+    record: bool,
 ) -> Result<Digested<'c>, PlanError> {
     let reader = input.open().map_err(|source| PlanError::Io {
         path: input.name(),
         source,
     })?;
     let mut digest = Digest::new(config, findings_on);
-    match parse(reader, &mut digest) {
-        Ok(header) => Ok(Digested { header, digest }),
+    let mut rec = record.then(Recorder::default);
+    if record {
+        digest.sum = Some(ChangeSum::default());
+    }
+    match parse(reader, &mut digest, rec.as_mut()) {
+        Ok(header) => {
+            if let (Some(r), Some(sum)) = (rec.as_mut(), digest.sum.take()) {
+                r.sum = sum;
+            }
+            Ok(Digested {
+                header,
+                digest,
+                record: rec,
+            })
+        }
         Err(r) => Err(input.refused(r)),
     }
 }
@@ -190,14 +206,17 @@ pub(crate) fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
+/// Reviews `plan` against `baseline`; with `record`, also returns what policies and the change
+/// digest need from the plan (see [`crate::record`]).
 pub(crate) fn review(
     plan: Input<'_>,
     baseline: Option<Input<'_>>,
     config: &ReviewConfig,
-) -> Result<ReviewOutcome, PlanError> {
+    record: bool,
+) -> Result<(ReviewOutcome, Option<Recorder>), PlanError> {
     let (plan_d, base_d) = std::thread::scope(|s| {
-        let handle = baseline.map(|b| (b, s.spawn(move || digest(b, config, false))));
-        let p = digest(plan, config, true);
+        let handle = baseline.map(|b| (b, s.spawn(move || digest(b, config, false, false))));
+        let p = digest(plan, config, true, record);
         let b = handle.map(|(input, h)| {
             h.join().unwrap_or_else(|_| {
                 Err(PlanError::Io {
@@ -235,13 +254,16 @@ pub(crate) fn review(
     }
     let plan_info = plan_d.info();
     let base_info = base_d.as_ref().map(Digested::info);
-    let Digested { digest, .. } = plan_d;
+    let Digested { digest, record, .. } = plan_d;
     findings.extend(digest.findings.finish());
     secrets.merge(digest.secrets);
     if let Some(b) = base_d {
         secrets.merge(b.digest.secrets);
     }
-    if let Some(scrub) = secrets.scrubber() {
+    let texts = findings
+        .iter()
+        .flat_map(|f| std::iter::once(f.message.as_str()).chain(f.attribute.as_deref()));
+    if let Some(scrub) = secrets.scrubber_for(texts) {
         let clean = |text: &str| {
             let mut out = String::with_capacity(text.len());
             scrub.replace_all_with(text, &mut out, |_, _, dst| {
@@ -256,10 +278,11 @@ pub(crate) fn review(
         }
     }
     sort_findings(&mut findings);
-    Ok(ReviewOutcome {
+    let outcome = ReviewOutcome {
         review: Review::new(summary, findings),
         plan: plan_info,
         baseline: base_info,
         comparison,
-    })
+    };
+    Ok((outcome, record))
 }

@@ -9,7 +9,7 @@
 
 use crate::error::RawError;
 use crate::json::Checker;
-use crate::model::{PathStep, RawChange, RawChangeBody};
+use crate::model::{Action, Actions, PathStep, RawChange, RawChangeBody};
 use crate::parse::serde_error;
 use crate::scan::describe;
 use serde::Deserialize;
@@ -60,9 +60,13 @@ impl<'a> Span<'a> {
     /// A string, borrowed from the input unless it holds escapes.
     fn string(self, label: &Label<'_>) -> Result<Cow<'a, str>, RawError> {
         if let [b'"', inner @ .., b'"'] = self.bytes {
-            if !inner.contains(&b'\\') {
-                if let Ok(s) = std::str::from_utf8(inner) {
+            if let Ok(s) = std::str::from_utf8(inner) {
+                if !inner.contains(&b'\\') {
                     return Ok(Cow::Borrowed(s));
+                }
+                // Addresses with string keys (`module.app["eu"]`) always hold `\"`.
+                if let Some(plain) = unescape_simple(s) {
+                    return Ok(Cow::Owned(plain));
                 }
             }
         }
@@ -76,17 +80,42 @@ impl<'a> Span<'a> {
         self.string(label).map(Some)
     }
 
-    fn actions(self, label: &Label<'_>) -> Result<Vec<Cow<'a, str>>, RawError> {
-        // The usual form borrows; escaped action names (never seen in practice) are unescaped.
-        match serde_json::from_slice::<Vec<&'a str>>(self.bytes) {
-            Ok(v) => Ok(v.into_iter().map(Cow::Borrowed).collect()),
-            Err(_) => Ok(self
-                .typed::<Vec<String>>(label)?
-                .into_iter()
-                .map(Cow::Owned)
-                .collect()),
+    fn actions(self, label: &Label<'_>) -> Result<Actions, RawError> {
+        if let Some(a) = Action::from_json(self.bytes) {
+            return Ok(Actions::Known(a));
         }
+        let list = self.typed::<Vec<String>>(label)?;
+        Ok(match Action::parse(&list) {
+            Some(a) => Actions::Known(a),
+            None => Actions::Unknown(list),
+        })
     }
+}
+
+/// The text of a checked string body whose escapes are all one character (`\"`, `\\`,
+/// `\n`...); `None` when it holds a `\u` escape, which serde decodes.
+fn unescape_simple(inner: &str) -> Option<String> {
+    let mut out = String::with_capacity(inner.len());
+    let mut rest = inner;
+    while let Some(at) = rest.find('\\') {
+        out.push_str(rest.get(..at)?);
+        let escaped = rest.get(at + 1..)?;
+        let mut chars = escaped.chars();
+        out.push(match chars.next()? {
+            '"' => '"',
+            '\\' => '\\',
+            '/' => '/',
+            'b' => '\u{8}',
+            'f' => '\u{c}',
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            _ => return None,
+        });
+        rest = chars.as_str();
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// The name of a member, unescaped when it needs to be.
@@ -213,6 +242,7 @@ fn body<'a>(c: &mut Checker<'a, '_>, label: &Label<'_>) -> Result<RawChangeBody<
     let Some(actions) = actions else {
         return Err(w(missing(c, "actions")));
     };
+    let replace_paths_raw = replace_paths.and_then(Span::opt);
     let replace_paths = match replace_paths {
         Some(s) if !s.is_null() => Some(s.typed::<Vec<Vec<PathStep>>>(label)?),
         _ => None,
@@ -225,6 +255,7 @@ fn body<'a>(c: &mut Checker<'a, '_>, label: &Label<'_>) -> Result<RawChangeBody<
         before_sensitive: before_sensitive.and_then(Span::opt),
         after_sensitive: after_sensitive.and_then(Span::opt),
         replace_paths,
+        replace_paths_raw,
         importing: importing.and_then(Span::opt),
     })
 }

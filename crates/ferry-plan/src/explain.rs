@@ -49,6 +49,18 @@ impl<'a> Tracer<'a> {
             .find(|r| config_address(&r.address) == addr.resource)
     }
 
+    /// What any attribute of the resource (nested blocks included) depends on.
+    pub(crate) fn attributes(&self, addr: &ConfigAddress) -> Trace {
+        let mut t = Trace::default();
+        if let Some(r) = self.resource(addr) {
+            t.found = true;
+            for refs in r.expressions.values() {
+                self.follow(&refs.0, &addr.modules, &mut t);
+            }
+        }
+        t
+    }
+
     /// What the top-level attribute `attribute` of the resource depends on.
     pub(crate) fn attribute(&self, addr: &ConfigAddress, attribute: &str) -> Trace {
         let mut t = Trace::default();

@@ -47,12 +47,7 @@ fn locate<const CONTROLS: bool>(block: &[u8; BLOCK]) -> usize {
         let Ok(bytes) = <[u8; 8]>::try_from(word) else {
             break;
         };
-        let w = u64::from_le_bytes(bytes);
-        let mut m =
-            zero_bytes(w ^ (LO * u64::from(b'"'))) | zero_bytes(w ^ (LO * u64::from(b'\\')));
-        if CONTROLS {
-            m |= w.wrapping_sub(LO * 0x20) & !w & HI;
-        }
+        let m = word_stops::<CONTROLS>(u64::from_le_bytes(bytes));
         if m != 0 {
             return base + (m.trailing_zeros() / 8) as usize;
         }
@@ -66,11 +61,44 @@ fn is_stop<const CONTROLS: bool>(b: u8) -> bool {
     b == b'"' || b == b'\\' || (CONTROLS && b < 0x20)
 }
 
+/// The stops in one 8-byte word, as high bits; the lowest one is exact.
+#[inline(always)]
+fn word_stops<const CONTROLS: bool>(w: u64) -> u64 {
+    let mut m = zero_bytes(w ^ (LO * u64::from(b'"'))) | zero_bytes(w ^ (LO * u64::from(b'\\')));
+    if CONTROLS {
+        m |= w.wrapping_sub(LO * 0x20) & !w & HI;
+    }
+    m
+}
+
 /// Index of the first quote, backslash or (with `CONTROLS`) control character in `window`.
-#[inline]
+///
+/// Plan strings are mostly short (keys, names, ids): the first 32 bytes are searched a word at a
+/// time, which finds a stop there in a few instructions; longer strings go on in 32-byte blocks.
+#[inline(always)]
 pub(crate) fn find_string_stop<const CONTROLS: bool>(window: &[u8]) -> Option<usize> {
-    let mut chunks = window.chunks_exact(BLOCK);
     let mut base = 0usize;
+    while base < BLOCK {
+        let Some(word) = window.get(base..base + 8) else {
+            break;
+        };
+        let Ok(bytes) = <[u8; 8]>::try_from(word) else {
+            break;
+        };
+        let m = word_stops::<CONTROLS>(u64::from_le_bytes(bytes));
+        if m != 0 {
+            return Some(base + (m.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    find_long_stop::<CONTROLS>(window, base)
+}
+
+#[inline(never)]
+fn find_long_stop<const CONTROLS: bool>(window: &[u8], from: usize) -> Option<usize> {
+    let rest = window.get(from..).unwrap_or_default();
+    let mut chunks = rest.chunks_exact(BLOCK);
+    let mut base = from;
     for c in chunks.by_ref() {
         let Ok(block) = <&[u8; BLOCK]>::try_from(c) else {
             break;
@@ -338,6 +366,10 @@ impl<'a, 's> Checker<'a, 's> {
     /// An object key (checked), then the colon. Returns the key's bytes between the quotes and
     /// whether it holds an escape.
     pub(crate) fn key(&mut self) -> Result<(&'a [u8], bool), RawError> {
+        if let Some((start, close, escaped, end)) = crate::fast::key_span(self.bytes, self.pos) {
+            self.pos = end;
+            return Ok((self.bytes.get(start..close).unwrap_or_default(), escaped));
+        }
         self.expect(b'"', "an object key (a string)")?;
         let start = self.pos;
         let escaped = self.string_body()?;
@@ -381,6 +413,11 @@ impl<'a, 's> Checker<'a, 's> {
     pub(crate) fn value(&mut self) -> Result<&'a [u8], RawError> {
         self.peek_ws();
         let start = self.pos;
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        if let Some(n) = crate::fast::value_len(rest, self.limit) {
+            self.pos = start + n;
+            return Ok(rest.get(..n).unwrap_or_default());
+        }
         let mut depth = 0usize;
         loop {
             self.peek_ws();

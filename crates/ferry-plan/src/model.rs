@@ -64,20 +64,54 @@ impl ActionKind {
 
 impl Action {
     pub fn parse<S: AsRef<str>>(actions: &[S]) -> Option<Action> {
-        let a: Vec<&str> = actions.iter().map(AsRef::as_ref).collect();
-        Some(match a.as_slice() {
-            ["no-op"] => Action::NoOp,
-            ["create"] => Action::Create,
-            ["read"] => Action::Read,
-            ["update"] => Action::Update,
-            ["delete"] => Action::Delete,
-            ["delete", "create"] => Action::DeleteThenCreate,
-            ["create", "delete"] => Action::CreateThenDelete,
-            ["forget"] => Action::Forget,
-            ["create", "forget"] => Action::CreateThenForget,
-            ["forget", "create"] => Action::ForgetThenCreate,
+        let a = |i: usize| actions.get(i).map(AsRef::as_ref);
+        Some(match (actions.len(), a(0), a(1)) {
+            (1, Some("no-op"), _) => Action::NoOp,
+            (1, Some("create"), _) => Action::Create,
+            (1, Some("read"), _) => Action::Read,
+            (1, Some("update"), _) => Action::Update,
+            (1, Some("delete"), _) => Action::Delete,
+            (2, Some("delete"), Some("create")) => Action::DeleteThenCreate,
+            (2, Some("create"), Some("delete")) => Action::CreateThenDelete,
+            (1, Some("forget"), _) => Action::Forget,
+            (2, Some("create"), Some("forget")) => Action::CreateThenForget,
+            (2, Some("forget"), Some("create")) => Action::ForgetThenCreate,
             _ => return None,
         })
+    }
+
+    /// The action of an `actions` array written the way Terraform and OpenTofu write it (no
+    /// whitespace, no escapes); `None` for any other spelling, which goes through serde.
+    pub(crate) fn from_json(bytes: &[u8]) -> Option<Action> {
+        Some(match bytes {
+            br#"["no-op"]"# => Action::NoOp,
+            br#"["create"]"# => Action::Create,
+            br#"["read"]"# => Action::Read,
+            br#"["update"]"# => Action::Update,
+            br#"["delete"]"# => Action::Delete,
+            br#"["delete","create"]"# => Action::DeleteThenCreate,
+            br#"["create","delete"]"# => Action::CreateThenDelete,
+            br#"["forget"]"# => Action::Forget,
+            br#"["create","forget"]"# => Action::CreateThenForget,
+            br#"["forget","create"]"# => Action::ForgetThenCreate,
+            _ => return None,
+        })
+    }
+
+    /// The `actions` array as Terraform writes it.
+    pub(crate) fn as_json(self) -> &'static str {
+        match self {
+            Action::NoOp => r#"["no-op"]"#,
+            Action::Create => r#"["create"]"#,
+            Action::Read => r#"["read"]"#,
+            Action::Update => r#"["update"]"#,
+            Action::Delete => r#"["delete"]"#,
+            Action::DeleteThenCreate => r#"["delete","create"]"#,
+            Action::CreateThenDelete => r#"["create","delete"]"#,
+            Action::Forget => r#"["forget"]"#,
+            Action::CreateThenForget => r#"["create","forget"]"#,
+            Action::ForgetThenCreate => r#"["forget","create"]"#,
+        }
     }
 
     /// DESIGN.md: both delete and create → replace; any forget → forget; else the single action.
@@ -109,15 +143,33 @@ pub(crate) struct RawChange<'a> {
     pub change: RawChangeBody<'a>,
 }
 
+/// An entry's `actions`: a known form, or the strings it held (for the error naming them).
+#[derive(Debug)]
+pub(crate) enum Actions {
+    Known(Action),
+    Unknown(Vec<String>),
+}
+
+impl Actions {
+    pub(crate) fn action(&self) -> Option<Action> {
+        match self {
+            Actions::Known(a) => Some(*a),
+            Actions::Unknown(_) => None,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct RawChangeBody<'a> {
-    pub actions: Vec<Cow<'a, str>>,
+    pub actions: Actions,
     pub before: Option<&'a [u8]>,
     pub after: Option<&'a [u8]>,
     pub after_unknown: Option<&'a [u8]>,
     pub before_sensitive: Option<&'a [u8]>,
     pub after_sensitive: Option<&'a [u8]>,
     pub replace_paths: Option<Vec<Vec<PathStep>>>,
+    /// `replace_paths` as text, for the change digest.
+    pub replace_paths_raw: Option<&'a [u8]>,
     pub importing: Option<&'a [u8]>,
 }
 

@@ -5,6 +5,7 @@
 
 use crate::error::RawError;
 use crate::model::{Configuration, VariableValue};
+use crate::record::{self, Recorder, Span};
 use crate::scan::{describe, Scanner};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -103,8 +104,13 @@ fn not_json_message(first: u8) -> String {
     }
 }
 
-/// Parses the document, streaming entries into `sink`.
-pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refusal> {
+/// Parses the document, streaming entries into `sink`; with `rec`, also records where the
+/// large sections lie and keeps the small ones (for policies).
+pub(crate) fn parse<R: Read>(
+    src: R,
+    sink: &mut dyn Sink,
+    mut rec: Option<&mut Recorder>,
+) -> Result<Header, Refusal> {
     let mut s = Scanner::new(src);
     s.skip_bom()?;
     match s.skip_ws()? {
@@ -136,6 +142,7 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
             match key.as_str() {
                 "format_version" => {
                     let b = s.capture_value(1 << 10, "format_version", true)?;
+                    keep(&mut rec, &key, &b);
                     let v: String = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("format_version", value_at, &b, &e))?;
                     check_version(&v)?;
@@ -143,21 +150,25 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
                 }
                 "terraform_version" => {
                     let b = s.capture_value(1 << 10, "terraform_version", true)?;
+                    keep(&mut rec, &key, &b);
                     header.terraform_version = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("terraform_version", value_at, &b, &e))?;
                 }
                 "errored" => {
                     let b = s.capture_value(1 << 10, "errored", true)?;
+                    keep(&mut rec, &key, &b);
                     header.errored = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("errored", value_at, &b, &e))?;
                 }
                 "complete" => {
                     let b = s.capture_value(1 << 10, "complete", true)?;
+                    keep(&mut rec, &key, &b);
                     header.complete = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("complete", value_at, &b, &e))?;
                 }
                 "variables" => {
                     let b = s.capture_value(MAX_SECTION, "the variables section", true)?;
+                    keep(&mut rec, &key, &b);
                     let vars: Option<BTreeMap<String, VariableValue>> = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("variables", value_at, &b, &e))?;
                     header.variables = vars
@@ -174,15 +185,36 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
                 }
                 "configuration" => {
                     let b = s.capture_value(MAX_SECTION, "the configuration section", true)?;
+                    keep(&mut rec, &key, &b);
                     header.configuration = serde_json::from_slice(&b)
                         .map_err(|e| serde_error("configuration", value_at, &b, &e))?;
                 }
                 "resource_changes" => entries(&mut s, "resource_changes", &mut |i, at, e| {
-                    sink.change(i, at, e)
+                    let n = sink.change(i, at, e)?;
+                    place(&mut rec, true, at, n)?;
+                    Ok(n)
                 })?,
                 "resource_drift" => entries(&mut s, "resource_drift", &mut |i, at, e| {
-                    sink.drift(i, at, e)
+                    let n = sink.drift(i, at, e)?;
+                    place(&mut rec, false, at, n)?;
+                    Ok(n)
                 })?,
+                "planned_values" if rec.is_some() => {
+                    let tree = record::planned_values(&mut s)?;
+                    if let Some(r) = rec.as_deref_mut() {
+                        r.planned = Some(tree);
+                    }
+                }
+                "prior_state" if rec.is_some() => {
+                    let tree = record::prior_state(&mut s)?;
+                    if let Some(r) = rec.as_deref_mut() {
+                        r.prior = Some(tree);
+                    }
+                }
+                _ if rec.is_some() => {
+                    let b = s.capture_value(MAX_SECTION, "a section of the plan", true)?;
+                    keep(&mut rec, &key, &b);
+                }
                 _ => s.skip_value()?,
             }
             seen.push(key);
@@ -231,6 +263,28 @@ pub(crate) fn parse<R: Read>(src: R, sink: &mut dyn Sink) -> Result<Header, Refu
         ));
     }
     Ok(header)
+}
+
+fn keep(rec: &mut Option<&mut Recorder>, key: &str, raw: &[u8]) {
+    if let Some(r) = rec.as_deref_mut() {
+        r.keep(key, raw);
+    }
+}
+
+/// Records where an entry of `resource_changes` (`change`) or `resource_drift` lay.
+fn place(
+    rec: &mut Option<&mut Recorder>,
+    change: bool,
+    at: u64,
+    len: usize,
+) -> Result<(), RawError> {
+    if let Some(r) = rec.as_deref_mut() {
+        let len = u32::try_from(len)
+            .map_err(|_| RawError::at(at, "one resource change is larger than 4 GiB"))?;
+        let list = if change { &mut r.changes } else { &mut r.drift };
+        list.push(Span { at, len });
+    }
+    Ok(())
 }
 
 /// Digests one entry: (index, offset, bytes starting with it) → bytes it took.

@@ -140,7 +140,7 @@ impl<R: Read> Scanner<R> {
             }
             self.filled += n;
             let fresh = self.buf.get(self.avail..self.filled).unwrap_or_default();
-            match std::str::from_utf8(fresh) {
+            match simdutf8::compat::from_utf8(fresh) {
                 Ok(_) => self.avail = self.filled,
                 Err(e) if e.error_len().is_none() => self.avail += e.valid_up_to(),
                 Err(e) => {

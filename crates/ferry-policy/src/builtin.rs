@@ -27,7 +27,26 @@ pub fn evaluate(
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let mut deletes: Vec<&str> = vec![];
+    let mut deletes = Deletes::default();
+    walk(cfg, changes, &mut deletes, out);
+    finish(cfg, &deletes, out);
+}
+
+/// Deleted addresses seen so far, for `max_deletes` over a plan read in parts: the count, and
+/// the first few for the message.
+#[derive(Debug, Default)]
+pub(crate) struct Deletes {
+    count: u64,
+    shown: Vec<String>,
+}
+
+/// The per-change rules over some of the plan's `resource_changes`.
+pub(crate) fn walk(
+    cfg: &BuiltinConfig,
+    changes: &[Value],
+    deletes: &mut Deletes,
+    out: &mut Vec<PolicyResult>,
+) {
     for rc in changes {
         let address = rc.get("address").and_then(Value::as_str).unwrap_or("?");
         let rtype = rc.get("type").and_then(Value::as_str).unwrap_or("");
@@ -42,7 +61,10 @@ pub fn evaluate(
             .iter()
             .any(|a| !matches!(a.as_str(), Some("no-op" | "read")));
         if has("delete") {
-            deletes.push(address);
+            deletes.count += 1;
+            if deletes.shown.len() < 5 {
+                deletes.shown.push(address.to_string());
+            }
         }
         if !cfg.forbidden_types.is_empty()
             && (has("create") || has("update"))
@@ -75,11 +97,14 @@ pub fn evaluate(
             }
         }
     }
+}
+
+/// The rules over the whole plan, once every part was walked.
+pub(crate) fn finish(cfg: &BuiltinConfig, deletes: &Deletes, out: &mut Vec<PolicyResult>) {
     if let Some(max) = cfg.max_deletes {
-        if deletes.len() as u64 > max {
-            let shown: Vec<&str> = deletes.iter().take(5).copied().collect();
-            let more = if deletes.len() > shown.len() {
-                format!(" and {} more", deletes.len() - shown.len())
+        if deletes.count > max {
+            let more = if deletes.count > deletes.shown.len() as u64 {
+                format!(" and {} more", deletes.count - deletes.shown.len() as u64)
             } else {
                 String::new()
             };
@@ -87,15 +112,15 @@ pub fn evaluate(
                 "max_deletes",
                 format!(
                     "the plan deletes {} resources (replacements included), more than max_deletes = {max}: {}{more}",
-                    deletes.len(),
-                    shown.join(", ")
+                    deletes.count,
+                    deletes.shown.join(", ")
                 ),
             ));
         }
     }
 }
 
-fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
+pub(crate) fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
     let Some(review) = &ctx.review else {
         // Without a review the stateful catalog cannot be consulted; saying so beats a silent pass.
         out.push(PolicyResult {

@@ -18,6 +18,12 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # One pass for promotion
+//!
+//! [`assess_plan`] reviews a plan file, evaluates the policies and computes its change digest
+//! in one streaming pass; see [`assess`](crate::assess_plan) for what `input` holds on very
+//! large plans.
+//!
 //! # Rules
 //!
 //! * Rego: every `*.rego` file under the policy directory except `*_test.rego` and the `tests/`
@@ -36,6 +42,7 @@
 //! [`run_tests`] runs Rego `test_*` rules and fixture pairs `tests/<name>.plan.json` +
 //! `tests/<name>.expect.json` (see [`testing`]).
 
+mod assess;
 mod builtin;
 pub mod config;
 mod context;
@@ -46,6 +53,7 @@ mod report;
 mod set;
 pub mod testing;
 
+pub use assess::{assess_plan, Assessment, DOCUMENT_BYTES};
 pub use config::{BuiltinConfig, PolicyConfig, PolicyOptions};
 pub use context::FerryContext;
 pub use error::PolicyError;

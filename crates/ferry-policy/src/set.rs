@@ -117,6 +117,101 @@ impl PolicySet {
         )
     }
 
+    /// Evaluates the policies on a plan given as documents (see
+    /// `ferry_plan::RecordedPlan::documents`): built-in rules over every document's
+    /// `resource_changes` (`max_deletes` counts across all of them), Rego rules on each
+    /// document in turn. A result that several documents yield is reported once. `whole` says
+    /// the plan is one document; policies can read it as `data.ferry.document`
+    /// (`{"index", "whole"}`). An unreadable document is a deny: the policies did not see it.
+    pub fn evaluate_documents<E: std::fmt::Display>(
+        &self,
+        documents: impl Iterator<Item = Result<Vec<u8>, E>>,
+        whole: bool,
+        ctx: &FerryContext,
+    ) -> PolicyReport {
+        let mut results = vec![];
+        if self.builtin.protect_stateful {
+            builtin::protect_stateful(ctx, &mut results);
+        }
+        results.extend(self.rego.problems.iter().cloned());
+        let ferry = match rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })) {
+            Ok(f) => Some(f),
+            Err(message) => {
+                results.push(input_error(message));
+                None
+            }
+        };
+        let mut deletes = builtin::Deletes::default();
+        for (index, doc) in documents.enumerate() {
+            let doc = match doc {
+                Ok(d) => d,
+                Err(e) => {
+                    results.push(input_error(format!(
+                        "cannot read the plan for the policies: {e}"
+                    )));
+                    break;
+                }
+            };
+            if self.builtin.reads_plan() {
+                #[derive(serde::Deserialize)]
+                struct Changes {
+                    #[serde(default)]
+                    resource_changes: Vec<serde_json::Value>,
+                }
+                match serde_json::from_slice::<Changes>(&doc) {
+                    Ok(c) => builtin::walk(
+                        &self.builtin,
+                        &c.resource_changes,
+                        &mut deletes,
+                        &mut results,
+                    ),
+                    Err(e) => results.push(input_error(format!("the plan is not valid JSON: {e}"))),
+                }
+            }
+            let Some(ferry) = &ferry else { continue };
+            if self.rego.units.is_empty() {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&doc);
+            let input = match regorus::Value::from_json_str(&text) {
+                Ok(v) => v,
+                Err(e) => {
+                    results.push(input_error(format!("the plan is not valid JSON: {e}")));
+                    continue;
+                }
+            };
+            let mut data = ferry.clone();
+            if let Ok(map) = data.as_object_mut() {
+                let entry = map.get_mut(&regorus::Value::from("ferry"));
+                if let Some(Ok(f)) = entry.map(|f| f.as_object_mut()) {
+                    let mut document = std::collections::BTreeMap::new();
+                    document.insert(
+                        regorus::Value::from("index"),
+                        regorus::Value::from(index as u64),
+                    );
+                    document.insert(regorus::Value::from("whole"), regorus::Value::from(whole));
+                    f.insert(
+                        regorus::Value::from("document"),
+                        regorus::Value::from(document),
+                    );
+                }
+            }
+            rego::evaluate(&self.rego, &input, &data, self.timeout_ms, &mut results);
+        }
+        builtin::finish(&self.builtin, &deletes, &mut results);
+        let mut seen = std::collections::HashSet::new();
+        results.retain(|r| {
+            seen.insert((
+                r.level,
+                r.source.clone(),
+                r.rule.clone(),
+                r.line,
+                r.message.clone(),
+            ))
+        });
+        PolicyReport { results }
+    }
+
     fn evaluate_rego(
         &self,
         input: impl FnOnce() -> Result<regorus::Value, String>,
@@ -150,6 +245,16 @@ impl PolicySet {
         }
         PolicyReport { results }
     }
+}
+
+fn input_error(message: String) -> PolicyResult {
+    PolicyError::Eval {
+        file: "input".into(),
+        rule: "input".into(),
+        line: None,
+        message,
+    }
+    .to_result()
 }
 
 /// The policy directory for an environment and whether it was named explicitly (the

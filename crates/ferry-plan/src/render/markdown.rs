@@ -57,8 +57,16 @@ fn item(f: &Finding) -> String {
     line
 }
 
-/// A review as a GitHub pull-request comment.
+/// A review as a GitHub pull-request comment (at most [`MARKDOWN_LIMIT`] characters).
 pub fn render_markdown(review: &Review) -> String {
+    render_markdown_capped(review, None)
+}
+
+/// [`render_markdown`] listing at most `max_findings` findings (worst first), for the CLI's
+/// `--max-findings`; the comment size limit applies as well, whichever comes first.
+pub fn render_markdown_capped(review: &Review, max_findings: Option<usize>) -> String {
+    let cap = max_findings.unwrap_or(usize::MAX);
+    let mut listed = 0usize;
     let (icon_v, word) = match review.verdict {
         Verdict::Pass => ("✅", "pass"),
         Verdict::Warn => ("⚠️", "warn"),
@@ -90,17 +98,18 @@ pub fn render_markdown(review: &Review) -> String {
         } else {
             format!("#### {title}\n\n")
         };
-        if omitted > 0 || out.len() + head.len() + RESERVE > MARKDOWN_LIMIT {
+        if omitted > 0 || listed >= cap || out.len() + head.len() + RESERVE > MARKDOWN_LIMIT {
             omitted += group.len();
             continue;
         }
         out.push_str(&head);
         for f in group.iter() {
             let line = item(f);
-            if omitted > 0 || out.len() + line.len() + RESERVE > MARKDOWN_LIMIT {
+            if omitted > 0 || listed >= cap || out.len() + line.len() + RESERVE > MARKDOWN_LIMIT {
                 omitted += 1;
                 continue;
             }
+            listed += 1;
             out.push_str(&line);
         }
         out.push_str(if fold { "\n</details>\n\n" } else { "\n" });
@@ -109,7 +118,12 @@ pub fn render_markdown(review: &Review) -> String {
         out.push_str("No findings.\n\n");
     }
     if omitted > 0 {
-        let _ = writeln!(out, "_{omitted} more findings are not shown here (comment size limit); run `ferry review` for the full list._\n");
+        let why = if listed >= cap {
+            format!("at most {cap} are listed")
+        } else {
+            "comment size limit".to_string()
+        };
+        let _ = writeln!(out, "_{omitted} more findings are not shown here ({listed} of {} shown, {why}); run `ferry review --format json` for the full list._\n", review.findings.len());
     }
     let _ = writeln!(out, "<sub>Plan: {}</sub>", summary_line(review));
     out
@@ -149,7 +163,8 @@ mod tests {
             md.matches("<details>").count(),
             md.matches("</details>").count()
         );
-        assert!(md.contains("more findings are not shown here (comment size limit)"));
+        assert!(md.contains("more findings are not shown here ("), "{md}");
+        assert!(md.contains("shown, comment size limit)"));
         assert!(!md.contains("<script>"));
         assert!(
             md.contains("&lt;script&gt;alert(0)&lt;/script&gt; \\| \\*not emphasis\\* \\`tick\\`")

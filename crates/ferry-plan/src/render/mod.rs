@@ -6,14 +6,36 @@
 mod human;
 mod markdown;
 
-pub use human::render_human;
-pub use markdown::{render_markdown, MARKDOWN_LIMIT};
+pub use human::{render_human, render_human_to, DEFAULT_MAX_FINDINGS};
+pub use markdown::{render_markdown, render_markdown_capped, MARKDOWN_LIMIT};
 
 use ferry_core::{Finding, Review, Severity};
+use std::io::Write;
 
-/// The JSON contract of DESIGN.md ("Review output"), pretty-printed.
+/// The JSON contract of DESIGN.md ("Review output"), pretty-printed. Builds the whole text:
+/// for large reviews write with [`render_json_to`].
 pub fn render_json(review: &Review) -> String {
     serde_json::to_string_pretty(review).unwrap_or_default()
+}
+
+/// [`render_json`] written to `out` as it is produced (the same bytes, and a closing newline),
+/// so a review of hundreds of thousands of findings never exists as one string. Every finding
+/// is listed: JSON is for programs, which do their own paging.
+pub fn render_json_to<W: Write>(out: &mut W, review: &Review) -> std::io::Result<()> {
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer_pretty(&mut buffered, review).map_err(std::io::Error::other)?;
+    buffered.write_all(b"\n")?;
+    buffered.flush()
+}
+
+/// The line that says how many findings a capped listing leaves out.
+pub(crate) fn omitted_line(shown: usize, total: usize, how: &str) -> Option<String> {
+    (total > shown).then(|| {
+        format!(
+            "{} more findings are not listed here ({shown} of {total} shown, {how}); `--format json` lists them all.",
+            total - shown
+        )
+    })
 }
 
 /// "(root)" or the module part of an address, keys kept.

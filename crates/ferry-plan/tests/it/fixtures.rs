@@ -1,10 +1,6 @@
 //! Every action form and finding kind, over hand-written plans in the documented JSON format.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{fixture, row, rows};
+use crate::common::{fixture, row, rows};
 use ferry_core::{FindingKind, Summary, Verdict};
 use ferry_plan::{review_bytes, review_files, ReviewConfig};
 
@@ -233,7 +229,7 @@ fn format_0_1_plans_are_read() {
 #[test]
 fn too_many_findings_are_counted_not_listed() {
     let entry = r#"{"address":"aws_instance.x[N]","mode":"managed","type":"aws_instance","name":"x","change":{"actions":["delete"],"before":{},"after":null}}"#;
-    let entries: Vec<String> = (0..10_050)
+    let entries: Vec<String> = (0..100_050)
         .map(|i| entry.replace('N', &i.to_string()))
         .collect();
     let review = review_bytes(
@@ -243,11 +239,11 @@ fn too_many_findings_are_counted_not_listed() {
     )
     .unwrap()
     .review;
-    assert_eq!(review.summary.delete, 10_050);
-    assert_eq!(review.findings.len(), 10_001);
+    assert_eq!(review.summary.delete, 100_050);
+    assert_eq!(review.findings.len(), 100_001);
     let last = review.findings.iter().find(|f| f.address == "*").unwrap();
     assert_eq!(
         last.message,
-        "50 more delete findings are not listed (at most 10000 per kind are)"
+        "50 more delete findings are not listed (at most 100000 per kind are)"
     );
 }

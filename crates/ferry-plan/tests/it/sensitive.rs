@@ -1,8 +1,6 @@
 //! A sensitive value planted in a plan appears in no output: not in any rendering, not in the
 //! baseline comparison, not in an error message.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use ferry_plan::{
     render_human, render_json, render_markdown, review_bytes, ReviewConfig, SENSITIVE_MARKER,
 };

@@ -1,63 +1,13 @@
-//! Writes a synthetic `terraform show -json` plan of any size, for the review benchmark
-//! (`scripts/bench-review`). Real plans of gigabytes are rare and private; this one has their
-//! shape: services in for_each'd modules with counted instances, nested blocks, long strings,
-//! sensitive values, every section Terraform writes (`planned_values` and `prior_state` repeat
-//! the values, as they do in real plans) and a `configuration` with references through module
-//! calls. Same `--seed` and size give the same resources; `--env staging|prod` varies the inputs
-//! the way two environments of one release differ.
-//!
-//! ```text
-//! cargo run --release -p ferry-plan --example gen_plan -- --size-mb 1024 --env prod --out /tmp/prod.json
-//! cargo run --release -p ferry-plan --example gen_plan -- --resources 5000 --env staging --out /tmp/staging.json
-//! ```
+//! The original benchmark shape: services in for_each'd modules with counted instances, nested
+//! blocks, long strings (600-800 characters), sensitive values and about 4 KiB of plan per
+//! resource change; `planned_values` and `prior_state` repeat the values as real plans do.
 
+use crate::{mix, open_out, Args};
 use std::fmt::Write as _;
 use std::io::{BufWriter, Write};
 
 /// Resources per service block; see `kind_of`.
 const BLOCK: u64 = 12;
-
-struct Args {
-    resources: Option<u64>,
-    size_mb: Option<u64>,
-    env: String,
-    seed: u64,
-    out: Option<String>,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        resources: None,
-        size_mb: None,
-        env: "prod".into(),
-        seed: 7,
-        out: None,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--resources" => a.resources = Some(value()?.parse().map_err(|e| format!("--resources: {e}"))?),
-            "--size-mb" => a.size_mb = Some(value()?.parse().map_err(|e| format!("--size-mb: {e}"))?),
-            "--env" => a.env = value()?,
-            "--seed" => a.seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
-            "--out" => a.out = Some(value()?),
-            other => return Err(format!("unknown argument {other}; use --resources N | --size-mb M, --env E, --seed S, --out FILE")),
-        }
-    }
-    if a.resources.is_none() && a.size_mb.is_none() {
-        return Err("pass --resources N or --size-mb M".into());
-    }
-    Ok(a)
-}
-
-/// SplitMix64: deterministic per resource index, so every section agrees on each resource.
-fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
@@ -417,18 +367,12 @@ const CONFIGURATION: &str = r#"{"provider_config":{"aws":{"name":"aws","full_nam
    {"address":"aws_db_instance.main","mode":"managed","type":"aws_db_instance","name":"main","expressions":{"instance_class":{"references":["var.instance_class"]},"password":{"references":["var.password"]},"identifier":{"references":["var.env"]},"tags":{"references":["var.env"]}}},
    {"address":"aws_db_parameter_group.main","mode":"managed","type":"aws_db_parameter_group","name":"main","expressions":{"tags":{"references":["var.env"]}}}]}}}}}"#;
 
-fn main() {
-    if let Err(e) = run() {
-        eprintln!("gen_plan: {e}");
-        std::process::exit(1);
-    }
-}
-
-fn run() -> Result<(), String> {
-    let a = parse_args()?;
+/// Writes the plan of `a` (the original shape: few, large resource changes).
+pub(crate) fn run(a: &Args) -> Result<(), String> {
     let env = a.env.as_str();
     let target = a.size_mb.map(|m| m << 20);
-    // Each resource costs about the same in all three sections; size the count from a sample.
+    // Each resource costs about the same in all three sections; size the count from a sample,
+    // the same for every environment so that plan and baseline hold the same resources.
     let n = match (a.resources, target) {
         (Some(n), _) => n,
         (None, Some(bytes)) => {
@@ -437,20 +381,16 @@ fn run() -> Result<(), String> {
             for i in 0..1200 {
                 let r = resource(a.seed, i);
                 sample.clear();
-                change_entry(&mut sample, &r, env);
-                state_entry(&mut sample, &r, env, true);
-                state_entry(&mut sample, &r, env, false);
+                change_entry(&mut sample, &r, "prod");
+                state_entry(&mut sample, &r, "prod", true);
+                state_entry(&mut sample, &r, "prod", false);
                 per += sample.len() as u64 + 3;
             }
             (bytes * 1200 / per.max(1)).max(1)
         }
         (None, None) => 0,
     };
-    let out: Box<dyn Write> = match &a.out {
-        Some(p) => Box::new(std::fs::File::create(p).map_err(|e| format!("{p}: {e}"))?),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut w = BufWriter::with_capacity(8 << 20, out);
+    let mut w = open_out(a)?;
     let io = |e: std::io::Error| e.to_string();
     let services = n.div_ceil(BLOCK);
     let (itype, db_class) = if env == "prod" {

@@ -1,8 +1,6 @@
 //! Property tests of the parser: arbitrary bytes and mutated plans never panic, and whatever the
 //! streaming scanner accepts is valid JSON by serde_json's standard (and vice versa for plans).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use ferry_plan::{review_bytes, PlanError, ReviewConfig};
 use proptest::prelude::*;
 

@@ -1,11 +1,7 @@
 //! The baseline comparison: quantity is not a difference, kind is; differences explained by
 //! inputs that differ between environments are info, others warn and say why.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
-use common::{fixture, row, rows};
+use crate::common::{fixture, row, rows};
 use ferry_core::{FindingKind, Verdict};
 use ferry_plan::{review_files, ActionKind, ReviewConfig};
 
@@ -132,4 +128,45 @@ fn a_configured_severity_overrides_the_explained_info() {
         .iter()
         .filter(|f| f.kind == FindingKind::NotInBaseline)
         .all(|f| f.severity == ferry_core::Severity::Block));
+}
+
+/// Prod re-creates `module.database.terraform_data.subnet_group` (its state was removed by
+/// hand) while staging keeps it: the inputs its `input` uses differ between the environments,
+/// but a different value does not create an object, so the change is not explained, and the
+/// message says which variables were considered and why.
+#[test]
+fn a_create_the_baseline_does_not_have_is_not_explained_by_attribute_inputs() {
+    let plan = |env: &str, subnets: &str, actions: &str| {
+        format!(
+            r#"{{"format_version":"1.2","variables":{{"environment":{{"value":"{env}"}},"subnet_ids":{{"value":{subnets}}}}},
+            "planned_values":{{}},
+            "resource_changes":[{{"address":"module.database.terraform_data.subnet_group","module_address":"module.database",
+              "mode":"managed","type":"terraform_data","name":"subnet_group",
+              "change":{{"actions":{actions},"before":null,"after":{{"input":"x"}},"after_unknown":{{"id":true}}}}}}],
+            "configuration":{{"root_module":{{"variables":{{"environment":{{}},"subnet_ids":{{}}}},
+              "module_calls":{{"database":{{"source":"./modules/database",
+                "expressions":{{"environment":{{"references":["var.environment"]}},"subnet_ids":{{"references":["var.subnet_ids"]}}}},
+                "module":{{"variables":{{"environment":{{}},"subnet_ids":{{}}}},"resources":[{{"address":"terraform_data.subnet_group",
+                  "mode":"managed","type":"terraform_data","name":"subnet_group",
+                  "expressions":{{"input":{{"references":["var.environment","var.subnet_ids"]}}}}}}]}}}}}}}}}}}}"#
+        )
+        .into_bytes()
+    };
+    let prod = plan("prod", r#"["subnet-a","subnet-b"]"#, r#"["create"]"#);
+    let staging = plan("staging", r#"["subnet-c"]"#, r#"["no-op"]"#);
+    let outcome =
+        ferry_plan::review_bytes(&prod, Some(&staging), &ReviewConfig::default()).unwrap();
+    let f = outcome
+        .review
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::NotInBaseline)
+        .unwrap();
+    assert_eq!(f.address, "module.database.terraform_data.subnet_group");
+    assert_eq!(format!("{:?}", f.severity), "Warn");
+    assert!(f.explained_by.is_empty(), "{:?}", f.explained_by);
+    assert_eq!(
+        f.message,
+        "create of module.database.terraform_data.subnet_group (1 instance, e.g. module.database.terraform_data.subnet_group) is not in the baseline plan, which has no change for it. Not explained: its count and for_each depend on no input variable; its attributes depend on var.environment (differs between the plans), var.subnet_ids (differs between the plans), but different input values change an existing object, they do not create one: when the baseline keeps this object unchanged, it is usually missing from this environment's state (removed by hand, or never applied)."
+    );
 }

@@ -1,8 +1,6 @@
 //! Bad input is refused with the file, the position and what was expected — never a panic,
 //! never unbounded memory.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use ferry_plan::{review_bytes, review_files, PlanError, ReviewConfig};
 
 fn refuse(bytes: &[u8]) -> String {
