@@ -62,6 +62,8 @@ pub struct PlanView {
     /// The environment the baseline comes from.
     pub upstream: Option<String>,
     pub state: StateView,
+    /// The engine that made the plan (kind, version, binary).
+    pub engine: Option<String>,
     pub review: Review,
     pub policy: serde_json::Value,
     pub approvals_needed: u32,
@@ -207,6 +209,7 @@ pub(crate) fn plan_view(
             lineage: p.state_lineage.clone(),
             serial: p.state_serial,
         },
+        engine: p.engine.clone(),
         review,
         policy: p.policy.clone(),
         approvals_needed,

@@ -123,6 +123,9 @@ pub struct ReviewArgs {
     /// Review this environment's pending plan.
     #[arg(long, conflicts_with = "plan")]
     pub env: Option<String>,
+    /// Findings listed for people (human, markdown); the count left out is stated. JSON lists all.
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
 }
 
 #[derive(Debug, Args)]

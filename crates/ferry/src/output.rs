@@ -58,6 +58,22 @@ pub fn out(text: &str) {
     }
 }
 
+/// Streams to stdout through `write`; a reader that went away ends the process quietly.
+pub fn stream(
+    write: impl FnOnce(&mut std::io::BufWriter<std::io::StdoutLock<'static>>) -> std::io::Result<()>,
+) {
+    let stdout = std::io::stdout().lock();
+    let mut w = std::io::BufWriter::new(stdout);
+    let result = write(&mut w).and_then(|()| w.flush());
+    if let Err(e) = result {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(CLOSED_STDOUT);
+        }
+        eprintln!("error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 /// Writes one line to stdout.
 pub fn line(text: impl AsRef<str>) {
     let mut s = text.as_ref().to_string();

@@ -10,16 +10,16 @@
 use crate::error::{AppError, Result};
 use ferry_core::review::{Finding, FindingKind, Severity};
 use ferry_core::{Config, Review};
-use ferry_plan::{review_files, ReviewConfig};
+use ferry_plan::ReviewConfig;
 use ferry_policy::{FerryContext, PolicyReport, PolicySet};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
 pub struct Assessment {
     pub review: Review,
     pub policy: PolicyReport,
-    /// See [`change_digest`].
+    /// What a reviewer approved: resource changes, output changes, input variables (hashed) and
+    /// the configuration; equal digests mean a re-plan changes exactly the same things.
     pub change_digest: String,
 }
 
@@ -59,8 +59,18 @@ pub fn assess(
 ) -> Result<Assessment> {
     let review_config = ReviewConfig::from_table(&s.config.review)?;
     let baseline = upstream.and_then(|u| u.plan_json);
-    let outcome = review_files(plan_json, baseline, &review_config)?;
-    let mut review = outcome.review;
+    let policies =
+        PolicySet::for_environment(s.release_root, &s.config.policy, Some(s.env), s.policy_dir);
+    let ctx = FerryContext {
+        environment: s.env.to_string(),
+        release: Some(s.release.to_string()),
+        ..FerryContext::default()
+    };
+    // One pass over the plan: review, policies (fail closed on a set that did not load) and the
+    // change digest, in bounded memory.
+    let done =
+        ferry_policy::assess_plan(plan_json, baseline, &review_config, policies.as_ref(), &ctx)?;
+    let mut review = done.outcome.review;
     if let Some(up) = upstream {
         let extra = audit_findings(s, plan_json, up)?;
         if !extra.is_empty() {
@@ -69,42 +79,10 @@ pub fn assess(
             review = Review::new(review.summary, findings);
         }
     }
-    let comparison = outcome
-        .comparison
-        .as_ref()
-        .and_then(|c| serde_json::to_value(c).ok());
-    let file = std::fs::File::open(plan_json)
-        .map_err(|e| AppError::io(format!("cannot read {}", plan_json.display()), e))?;
-    let input: Value = serde_json::from_reader(std::io::BufReader::new(file)).map_err(|e| {
-        AppError::Invalid(format!(
-            "cannot read {} as JSON for the policies: {e}",
-            plan_json.display()
-        ))
-    })?;
-    let change_digest = change_digest(&input);
-    let policy = match PolicySet::for_environment(
-        s.release_root,
-        &s.config.policy,
-        Some(s.env),
-        s.policy_dir,
-    ) {
-        Ok(set) => set.evaluate(
-            &input,
-            &FerryContext {
-                environment: s.env.to_string(),
-                release: Some(s.release.to_string()),
-                review: Some(review.clone()),
-                baseline: comparison,
-                approvals: vec![],
-            },
-        ),
-        // Fail closed: a policy set that cannot load denies the plan.
-        Err(e) => PolicyReport::from_error(&e),
-    };
     Ok(Assessment {
         review,
-        policy,
-        change_digest,
+        policy: done.policy,
+        change_digest: done.change_digest,
     })
 }
 
@@ -167,111 +145,4 @@ fn audit_findings(s: &Subject<'_>, plan_json: &Path, up: &Upstream<'_>) -> Resul
             }
         })
         .collect())
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// A digest of everything a reviewer approved: each resource change (address, deposed, actions,
-/// before/after, unknowns, replace paths), the output changes, the input variables (hashed, never
-/// kept in clear) and the configuration (resources, provisioner commands, module calls) — sorted,
-/// leaving out what differs between two plans of the same thing (timestamps, prior state).
-pub fn change_digest(plan: &Value) -> String {
-    let canonical = ferry_store::chain::canonical;
-    let mut changes: Vec<String> = plan["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|rc| {
-            canonical(&serde_json::json!([
-                rc["address"],
-                rc["deposed"],
-                rc["change"]["actions"],
-                rc["change"]["before"],
-                rc["change"]["after"],
-                rc["change"]["after_unknown"],
-                rc["change"]["replace_paths"]
-            ]))
-        })
-        .collect();
-    changes.sort();
-    let mut outputs: Vec<String> = plan["output_changes"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, oc)| {
-            canonical(&serde_json::json!([
-                name,
-                oc["actions"],
-                oc["before"],
-                oc["after"],
-                oc["after_unknown"]
-            ]))
-        })
-        .collect();
-    outputs.sort();
-    let variables: Vec<String> = plan["variables"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, v)| format!("{name}={}", sha256_hex(canonical(&v["value"]).as_bytes())))
-        .collect();
-    let configuration = sha256_hex(canonical(&plan["configuration"]).as_bytes());
-    let mut hasher = Sha256::new();
-    for (label, items) in [
-        ("resources", &changes),
-        ("outputs", &outputs),
-        ("variables", &variables),
-    ] {
-        hasher.update(label.as_bytes());
-        for c in items {
-            hasher.update(c.as_bytes());
-            hasher.update(b"\n");
-        }
-    }
-    hasher.update(b"configuration");
-    hasher.update(configuration.as_bytes());
-    hex::encode(hasher.finalize())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::change_digest;
-    use serde_json::json;
-
-    fn plan(n: i64, var: &str, out: &str, cmd: &str) -> serde_json::Value {
-        json!({"timestamp": n.to_string(), "prior_state": {"serial": n},
-            "variables": {"region": {"value": var}},
-            "output_changes": {"url": {"actions": ["update"], "before": "a", "after": out}},
-            "configuration": {"root_module": {"resources": [{"address": "null_resource.x", "provisioners": [{"type": "local-exec", "expressions": {"command": {"constant_value": cmd}}}]}]}},
-            "resource_changes": [
-                {"address": "x", "change": {"actions": ["create"], "after": {"n": 1}}},
-                {"address": "y", "change": {"actions": ["delete"], "before": {"n": 2}}}]})
-    }
-
-    #[test]
-    fn digest_ignores_metadata_but_covers_variables_outputs_and_configuration() {
-        let base = change_digest(&plan(1, "eu", "b", "echo hi"));
-        let mut reordered = plan(2, "eu", "b", "echo hi");
-        if let Some(rc) = reordered["resource_changes"].as_array_mut() {
-            rc.reverse();
-        }
-        assert_eq!(base, change_digest(&reordered));
-        assert_ne!(
-            base,
-            change_digest(&plan(1, "us", "b", "echo hi")),
-            "a variable changed"
-        );
-        assert_ne!(
-            base,
-            change_digest(&plan(1, "eu", "c", "echo hi")),
-            "an output changed"
-        );
-        assert_ne!(
-            base,
-            change_digest(&plan(1, "eu", "b", "rm -rf /")),
-            "a provisioner command changed"
-        );
-    }
 }

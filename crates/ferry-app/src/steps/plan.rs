@@ -30,6 +30,8 @@ pub struct Evaluated {
     pub plan_json: PathBuf,
     pub identity: Option<StateIdentity>,
     pub assessment: Assessment,
+    /// Which engine made the plan: kind, version and binary.
+    pub engine: String,
 }
 
 /// The plan applied and verified upstream for a release: its id and its verified JSON on disk.
@@ -158,10 +160,11 @@ impl App {
         let plan_file = wd.module_dir.join("ferry.tfplan");
         wd.engine
             .plan(&wd.module_dir, &wd.var_files, &plan_file, &wd.opts)?;
-        let json = wd.engine.show_json(&wd.module_dir, &plan_file, &wd.opts)?;
+        // Streamed to disk: a gigabyte plan is never held in memory.
         let plan_json = wd.module_dir.join("ferry-plan.json");
-        write_private(&plan_json, &json)?;
-        drop(json);
+        wd.engine
+            .show_json_to(&wd.module_dir, &plan_file, &plan_json, &wd.opts)?;
+        let info = wd.engine.info();
         let config = self.release_config(&release.id)?;
         let release_text = release.id.to_string();
         let subject = self.subject(s, &release_text, &wd.root, &config);
@@ -180,6 +183,7 @@ impl App {
             plan_json,
             identity,
             assessment,
+            engine: format!("{} {} ({})", info.kind, info.version, info.path.display()),
         })
     }
 
@@ -232,7 +236,7 @@ impl App {
             baseline: baseline.map(|b| b.plan),
             change_digest: Some(ev.assessment.change_digest.clone()),
             plan_json_sha256: Some(json_sha),
-            engine: None,
+            engine: Some(ev.engine.clone()),
         };
         let s_ = &record.summary;
         let mut events = vec![self.event(
@@ -355,25 +359,4 @@ impl App {
         }
         Ok(carried)
     }
-}
-
-/// Writes `bytes` owner-only via a temp file and a rename: the plan JSON holds variable values.
-pub(crate) fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("tmp");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(&tmp)
-        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| AppError::io(format!("cannot write {}", tmp.display()), e))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| AppError::io(format!("cannot write {}", path.display()), e))
 }

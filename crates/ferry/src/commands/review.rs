@@ -8,14 +8,25 @@
 use crate::cli::ReviewArgs;
 use crate::exit::Blocked;
 use crate::front::Ctx;
-use crate::output::{color_stdout, line, out, Format};
+use crate::output::{color_stdout, out, stream, Format};
 use anyhow::{bail, Result};
-use ferry_core::{Severity, Verdict};
-use ferry_plan::{render_human, render_json, render_markdown};
+use ferry_core::{Review, Severity, Verdict};
+
+/// The review in `format`; JSON is streamed (every finding), people's listings are capped.
+fn render(format: Format, review: &Review, max: Option<usize>) {
+    match format {
+        Format::Json => stream(|w| {
+            ferry_plan::render_json_to(w, review)?;
+            std::io::Write::write_all(w, b"\n")
+        }),
+        Format::Human => stream(|w| ferry_plan::render_human_to(w, review, color_stdout(), max)),
+        Format::Markdown => out(&ferry_plan::render_markdown_capped(review, max)),
+    }
+}
 
 pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     if let Some(env) = &args.env {
-        return review_env(ctx, env);
+        return review_env(ctx, env, args.max_findings);
     }
     let Some(plan) = args.plan else {
         bail!("nothing to review: pass a plan JSON file (`ferry review PLAN.json`) or `--env ENV`");
@@ -23,11 +34,7 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     let start = ctx.start().ok();
     let config = ferry_app::ops::review::review_config(start.as_deref(), args.config.as_deref())?;
     let review = ferry_app::ops::review::review_file(&plan, args.baseline.as_deref(), &config)?;
-    match ctx.format {
-        Format::Human => out(&render_human(&review, color_stdout())),
-        Format::Json => line(render_json(&review)),
-        Format::Markdown => out(&render_markdown(&review)),
-    }
+    render(ctx.format, &review, args.max_findings);
     if review.verdict == Verdict::Block {
         let blocking = review
             .findings
@@ -45,13 +52,12 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
 
 /// The stored review of the environment's pending plan (else its newest), in any format; exit 3
 /// when its verdict is block or a policy denies it.
-fn review_env(ctx: &Ctx, env: &str) -> Result<()> {
+fn review_env(ctx: &Ctx, env: &str, max: Option<usize>) -> Result<()> {
     let app = ctx.app()?;
     let v = app.review_env(env)?;
     match ctx.format {
-        Format::Json => line(render_json(&v.plan.review)),
-        Format::Markdown => out(&render_markdown(&v.plan.review)),
         Format::Human => crate::render::plan(&v.plan),
+        f => render(f, &v.plan.review, max),
     }
     if v.plan.review.verdict == Verdict::Block || v.denials > 0 {
         return Err(Blocked(format!(

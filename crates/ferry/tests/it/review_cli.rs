@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../ferry-plan/tests/fixtures")
+        .join("../ferry-plan/tests/it/fixtures")
         .join(name)
 }
 
