@@ -39,6 +39,7 @@ mod compare;
 mod config;
 mod diff;
 mod digest;
+mod drift;
 mod engine;
 mod entry;
 mod error;
@@ -56,12 +57,13 @@ pub use catalog::{is_stateful_type, DOWNTIME_UPDATES, STATEFUL_TYPES};
 pub use compare::{BaselineComparison, ResourceComparison};
 pub use config::ReviewConfig;
 pub use diff::SENSITIVE_MARKER;
+pub use drift::{drift_report, DriftReport, DriftedResource};
 pub use engine::{PlanInfo, ReviewOutcome};
 pub use error::{PlanError, ReviewConfigError};
 pub use model::ActionKind;
 pub use render::{
     render_human, render_human_to, render_json, render_json_to, render_markdown,
-    render_markdown_capped, DEFAULT_MAX_FINDINGS, MARKDOWN_LIMIT,
+    render_markdown_capped, render_markdown_comment, Comment, DEFAULT_MAX_FINDINGS, MARKDOWN_LIMIT,
 };
 
 use engine::Input;

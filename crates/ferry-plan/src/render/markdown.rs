@@ -2,8 +2,8 @@
 //! finding, long sections folded in `<details>`. It always fits GitHub's 65,536-character comment
 //! limit: past [`MARKDOWN_LIMIT`] the remaining findings are counted, not listed.
 
-use super::{groups, severity_counts, summary_line};
-use ferry_core::{Finding, Review, Severity, Verdict};
+use super::{severity_counts, summary_line};
+use ferry_core::{Finding, FindingKind, Review, Severity, Verdict};
 use std::fmt::Write as _;
 
 /// Longest comment produced, below GitHub's 65,536 with room for a CI's own header.
@@ -65,6 +65,38 @@ pub fn render_markdown(review: &Review) -> String {
 /// [`render_markdown`] listing at most `max_findings` findings (worst first), for the CLI's
 /// `--max-findings`; the comment size limit applies as well, whichever comes first.
 pub fn render_markdown_capped(review: &Review, max_findings: Option<usize>) -> String {
+    render(review, None, max_findings)
+}
+
+/// What a comment about one environment's plan says besides the review, so a reviewer knows
+/// what they are looking at and how to act on it.
+#[derive(Debug, Clone, Default)]
+pub struct Comment {
+    /// "ferry plan for `prod`": the headline after the verdict icon.
+    pub title: String,
+    /// Labelled facts shown as a table under the headline (environment, release, plan, …).
+    pub facts: Vec<(String, String)>,
+    /// The environment the baseline came from: `not-in-baseline` findings are listed first,
+    /// under "changes `<env>` would get that `<upstream>` did not".
+    pub upstream: Option<String>,
+    pub env: String,
+    /// Closing lines (the exact approve command, what a speculative plan is for).
+    pub footer: Vec<String>,
+}
+
+/// A review as the comment about one environment's plan: the verdict first, then the facts
+/// (environment, release and commit, plan id, the upstream plan it was compared with), then
+/// the changes this environment would get that upstream did not, then the rest, then how to
+/// act on it. Fits [`MARKDOWN_LIMIT`] like [`render_markdown`].
+pub fn render_markdown_comment(
+    review: &Review,
+    comment: &Comment,
+    max_findings: Option<usize>,
+) -> String {
+    render(review, Some(comment), max_findings)
+}
+
+fn render(review: &Review, comment: Option<&Comment>, max_findings: Option<usize>) -> String {
     let cap = max_findings.unwrap_or(usize::MAX);
     let mut listed = 0usize;
     let (icon_v, word) = match review.verdict {
@@ -72,26 +104,60 @@ pub fn render_markdown_capped(review: &Review, max_findings: Option<usize>) -> S
         Verdict::Warn => ("⚠️", "warn"),
         Verdict::Block => ("🛑", "block"),
     };
-    let s = &review.summary;
+    let title = comment.map_or("ferry review", |c| c.title.as_str());
     let mut out = format!(
-        "### {icon_v} ferry review: **{word}** ({})\n\n",
+        "### {icon_v} {title}: **{word}** ({})\n\n",
         severity_counts(&review.findings)
     );
+    if let Some(c) = comment.filter(|c| !c.facts.is_empty()) {
+        out.push_str("| | |\n|---|---|\n");
+        for (label, value) in &c.facts {
+            let _ = writeln!(out, "| {} | {} |", escape(label), value.replace('|', "\\|"));
+        }
+        out.push('\n');
+    }
     out.push_str("| create | update | replace | delete | forget | read | no-op |\n|---:|---:|---:|---:|---:|---:|---:|\n");
+    let s = &review.summary;
     let _ = writeln!(
         out,
         "| {} | {} | {} | {} | {} | {} | {} |\n",
         s.create, s.update, s.replace, s.delete, s.forget, s.read, s.no_op
     );
+    // Not-in-baseline findings first when the comment names the upstream environment: what
+    // this environment would get that the tested one did not is the reason the comment exists.
+    let upstream = comment.and_then(|c| c.upstream.as_deref().map(|u| (c.env.as_str(), u)));
+    let (first, rest): (Vec<&Finding>, Vec<&Finding>) = review
+        .findings
+        .iter()
+        .partition(|f| upstream.is_some() && f.kind == FindingKind::NotInBaseline);
+    let mut sections: Vec<(String, Vec<&Finding>)> = Vec::new();
+    if let Some((env, up)) = upstream {
+        if first.is_empty() {
+            let _ = writeln!(
+                out,
+                "Nothing here that `{}` did not get.\n",
+                up.replace('`', "'")
+            );
+        } else {
+            sections.push((
+                format!(
+                    "{} changes `{}` would get that `{}` did not ({})",
+                    first.first().map_or("🛑", |f| icon(f.severity)),
+                    env.replace('`', "'"),
+                    up.replace('`', "'"),
+                    first.len()
+                ),
+                first,
+            ));
+        }
+    }
+    for group in rest.chunk_by(|a, b| a.severity == b.severity && a.kind == b.kind) {
+        let Some(f) = group.first() else { continue };
+        let title = format!("{} {} ({})", icon(f.severity), f.kind.as_str(), group.len());
+        sections.push((title, group.to_vec()));
+    }
     let mut omitted = 0usize;
-    for group in groups(&review.findings) {
-        let Some(first) = group.first() else { continue };
-        let title = format!(
-            "{} {} ({})",
-            icon(first.severity),
-            first.kind.as_str(),
-            group.len()
-        );
+    for (title, group) in &sections {
         let fold = group.len() > FOLD_AFTER;
         let head = if fold {
             format!("<details><summary>{title}</summary>\n\n")
@@ -103,7 +169,7 @@ pub fn render_markdown_capped(review: &Review, max_findings: Option<usize>) -> S
             continue;
         }
         out.push_str(&head);
-        for f in group.iter() {
+        for f in group {
             let line = item(f);
             if omitted > 0 || listed >= cap || out.len() + line.len() + RESERVE > MARKDOWN_LIMIT {
                 omitted += 1;
@@ -124,6 +190,11 @@ pub fn render_markdown_capped(review: &Review, max_findings: Option<usize>) -> S
             "comment size limit".to_string()
         };
         let _ = writeln!(out, "_{omitted} more findings are not shown here ({listed} of {} shown, {why}); run `ferry review --format json` for the full list._\n", review.findings.len());
+    }
+    if let Some(c) = comment {
+        for line in &c.footer {
+            let _ = writeln!(out, "{line}\n");
+        }
     }
     let _ = writeln!(out, "<sub>Plan: {}</sub>", summary_line(review));
     out

@@ -7,7 +7,9 @@ mod human;
 mod markdown;
 
 pub use human::{render_human, render_human_to, DEFAULT_MAX_FINDINGS};
-pub use markdown::{render_markdown, render_markdown_capped, MARKDOWN_LIMIT};
+pub use markdown::{
+    render_markdown, render_markdown_capped, render_markdown_comment, Comment, MARKDOWN_LIMIT,
+};
 
 use ferry_core::{Finding, Review, Severity};
 use std::io::Write;
