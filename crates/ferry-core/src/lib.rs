@@ -12,9 +12,11 @@ pub mod ids;
 pub mod promotion;
 pub mod review;
 pub mod schedule;
+mod schema;
 pub mod settings;
 
 pub use config::{Config, ConfigError, EnvironmentConfig};
 pub use identity::{Actor, Identity, IdentitySource, People, Person};
 pub use ids::{IdError, PlanId, ReleaseId};
 pub use review::{Finding, FindingKind, Review, Severity, Summary, Verdict};
+pub use schema::config_schema;

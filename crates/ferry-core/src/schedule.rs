@@ -139,21 +139,30 @@ pub struct FreezeWindow {
     range: Option<(Timestamp, Timestamp)>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// A freeze window as written: weekly `days` (with optional `from`/`to` times of day), one-off
+/// `dates`, or a `start`/`end` range of local date-times.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "FreezeWindow")]
 pub struct FreezeRaw {
+    /// Weekdays, e.g. `["fri", "sat", "sun"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     days: Vec<String>,
+    /// Dates, e.g. `["2026-12-24"]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     dates: Vec<String>,
+    /// Time of day the window opens, e.g. "16:00".
     #[serde(skip_serializing_if = "Option::is_none")]
     from: Option<String>,
+    /// Time of day the window closes, e.g. "23:59".
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<String>,
+    /// A local date-time, e.g. "2026-12-20T00:00".
     #[serde(skip_serializing_if = "Option::is_none")]
     start: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     end: Option<String>,
+    /// IANA time zone, e.g. "Europe/Berlin" (default UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     timezone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
