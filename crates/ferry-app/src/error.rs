@@ -180,5 +180,6 @@ invalid_from!(
     ferry_plan::ReviewConfigError,
     ferry_policy::PolicyError,
     ferry_verify::VerifyError,
-    ferry_sign::SignError
+    ferry_sign::SignError,
+    ferry_ci::CiError
 );

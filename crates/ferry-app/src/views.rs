@@ -55,6 +55,9 @@ pub struct PlanView {
     pub plan: PlanId,
     pub env: String,
     pub release: ReleaseId,
+    /// The commit the release was built from.
+    pub release_commit: Option<String>,
+    /// `pending`, `applied`, … or `speculative` (a pull request's plan: never approvable).
     pub status: String,
     pub purpose: ferry_core::promotion::PlanPurpose,
     /// The upstream plan it was compared with (applied and verified there).
@@ -177,6 +180,24 @@ pub struct LedgerVerifyView {
     pub problems: Vec<ferry_store::Problem>,
 }
 
+/// `ferry drift`: the environment re-planned with the release it runs and the inputs it was
+/// applied with; whatever the engine would change, the world changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriftView {
+    pub env: String,
+    pub release: ReleaseId,
+    pub release_commit: Option<String>,
+    /// The deployment the environment runs (none when checking a release never deployed here).
+    pub deployment: Option<i64>,
+    /// The sha256 of the engine's saved plan (kept nowhere: a drift plan is never applied).
+    pub plan: String,
+    pub checked_at: String,
+    pub drift: bool,
+    pub changed_outside: Vec<ferry_plan::DriftedResource>,
+    pub corrections: Vec<ferry_plan::DriftedResource>,
+    pub engine: String,
+}
+
 /// A stored plan's review for `ferry review --env`.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredReview {
@@ -201,6 +222,7 @@ pub(crate) fn plan_view(
         plan: p.id.clone(),
         env: p.env.clone(),
         release: p.release.clone(),
+        release_commit: None,
         status: p.status.as_str().to_string(),
         purpose: p.purpose.clone(),
         baseline: p.baseline.clone(),

@@ -63,6 +63,47 @@ pub enum Command {
     /// Check the ledger's integrity.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Generate or check the CI pipeline (GitHub Actions, GitLab CI) from ferry.toml.
+    #[command(subcommand)]
+    Ci(CiCommand),
+    /// Re-plan an environment's running release: resources changed outside IaC (exit 3).
+    Drift(DriftArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the JSON Schema of ferry.toml (for editors).
+    Schema,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Write the pipeline ferry.toml describes (`--check`: compare instead; exit 3 when stale).
+    Generate {
+        #[arg(long, value_name = "github|gitlab")]
+        provider: String,
+        /// Output path inside the repository (default: the provider's usual file).
+        #[arg(long, value_name = "PATH")]
+        out: Option<PathBuf>,
+        /// Write nothing; exit 3 with the diff when the file differs from what would be written.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Check every pipeline ferry generated in the repository against ferry.toml (exit 3 when stale).
+    Check,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[arg(long)]
+    pub env: String,
+    /// Release to compare with (default: the release the environment runs).
+    #[arg(long)]
+    pub release: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +149,12 @@ pub struct PlanArgs {
     /// Release to plan (default: the newest eligible for the environment).
     #[arg(long)]
     pub release: Option<String>,
+    /// Plan for review only (a pull request): no entry gates, nothing pending, never approvable.
+    #[arg(long)]
+    pub speculative: bool,
+    /// Findings listed for people (human, markdown); JSON lists all.
+    #[arg(long, value_name = "N")]
+    pub max_findings: Option<usize>,
 }
 
 #[derive(Debug, Args)]

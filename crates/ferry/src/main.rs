@@ -6,6 +6,7 @@
 
 mod cli;
 mod commands;
+mod comment;
 mod exit;
 mod front;
 mod output;

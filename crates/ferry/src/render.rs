@@ -3,7 +3,8 @@
 
 use crate::output::{color_stdout, line, out};
 use ferry_app::views::{
-    ApprovalView, PlanView, PromoteView, ReleaseListed, ReleaseShown, StatusView, UnlockView,
+    ApprovalView, DriftView, PlanView, PromoteView, ReleaseListed, ReleaseShown, StatusView,
+    UnlockView,
 };
 use ferry_store::{ApprovalRecord, DeploymentRecord, Event, RehearsalRecord};
 
@@ -55,6 +56,9 @@ pub fn plan(v: &PlanView) {
         _ => {}
     }
     policy(&v.policy);
+    if v.status == "speculative" {
+        line("speculative plan: for review only; it is never approved or applied");
+    }
     if let (Some(cmd), "pending") = (&v.approve_command, v.status.as_str()) {
         line(format!("to approve this exact plan: {cmd}"));
     }
@@ -235,5 +239,49 @@ pub fn unlocked(v: &UnlockView, reason: &str) {
             v.env, l.holder, l.since, l.purpose
         )),
         None => line(format!("'{}' was not locked", v.env)),
+    }
+}
+
+fn drifted(r: &ferry_plan::DriftedResource) -> String {
+    if r.attributes.is_empty() {
+        format!("  {} ({})", r.address, r.action)
+    } else {
+        format!(
+            "  {} ({}: {})",
+            r.address,
+            r.action,
+            r.attributes.join(", ")
+        )
+    }
+}
+
+pub fn drift(v: &DriftView) {
+    let on = match v.deployment {
+        Some(d) => format!("deployment #{d} of release {}", v.release.short()),
+        None => format!("release {} (not deployed here)", v.release.short()),
+    };
+    if !v.drift {
+        line(format!("no drift: '{}' matches {on}", v.env));
+        return;
+    }
+    line(format!("DRIFT: '{}' no longer matches {on}", v.env));
+    if !v.changed_outside.is_empty() {
+        line(format!(
+            "changed outside IaC ({}):",
+            v.changed_outside.len()
+        ));
+        for r in &v.changed_outside {
+            line(drifted(r));
+        }
+    }
+    if !v.corrections.is_empty() {
+        line(format!(
+            "applying release {} again would change ({}):",
+            v.release.short(),
+            v.corrections.len()
+        ));
+        for r in &v.corrections {
+            line(drifted(r));
+        }
     }
 }

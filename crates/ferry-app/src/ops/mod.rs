@@ -4,6 +4,8 @@
 
 pub mod approve;
 pub mod audit;
+pub mod ci;
+pub mod drift;
 pub mod init;
 pub mod ledger;
 pub mod plan;

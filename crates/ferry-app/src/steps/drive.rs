@@ -27,14 +27,16 @@ impl App {
             ),
             None => (None, false),
         };
-        Ok(plan_view(
+        let mut view = plan_view(
             p,
             planned.review.clone(),
             s.from.clone(),
             s.approvals,
             rehearsal,
             rehearses,
-        ))
+        );
+        view.release_commit = self.ledger.release(&p.release)?.map(|r| r.commit);
+        Ok(view)
     }
 
     /// The pending plan of `release` for `purpose`, or a new one.

@@ -5,7 +5,10 @@
 mod apply;
 mod approve;
 mod audit;
+mod ci;
+mod completions;
 mod demo;
+mod drift;
 mod init;
 mod ledger;
 mod plan;
@@ -23,13 +26,16 @@ use anyhow::Result;
 
 /// `--format markdown` only where a markdown rendering exists: a usage error (exit 2) elsewhere.
 fn check_format(command: &Command, format: Format) {
-    let markdown = matches!(command, Command::Review(_) | Command::Audit(_));
+    let markdown = matches!(
+        command,
+        Command::Review(_) | Command::Audit(_) | Command::Plan(_) | Command::Drift(_)
+    );
     if format == Format::Markdown && !markdown {
         use clap::CommandFactory;
         Cli::command()
             .error(
                 clap::error::ErrorKind::InvalidValue,
-                "--format markdown is available for `review` and `audit`; use human or json here",
+                "--format markdown is available for `review`, `plan`, `drift` and `audit`; use human or json here",
             )
             .exit();
     }
@@ -59,5 +65,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Unlock(args) => unlock::run(&ctx, args),
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
+        Command::Ci(cmd) => ci::run(&ctx, cmd),
+        Command::Drift(args) => drift::run(&ctx, args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Schema => completions::schema(),
     }
 }

@@ -57,7 +57,8 @@ fn review_env(ctx: &Ctx, env: &str, max: Option<usize>) -> Result<()> {
     let v = app.review_env(env)?;
     match ctx.format {
         Format::Human => crate::render::plan(&v.plan),
-        f => render(f, &v.plan.review, max),
+        Format::Markdown => out(&crate::comment::plan(&v.plan, max)),
+        Format::Json => render(Format::Json, &v.plan.review, max),
     }
     if v.plan.review.verdict == Verdict::Block || v.denials > 0 {
         return Err(Blocked(format!(

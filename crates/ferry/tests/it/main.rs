@@ -3,7 +3,9 @@
 //! module per area. End-to-end modules drive the real binary against the pinned Terraform.
 
 mod audit_cli;
+mod ci_cli;
 mod common;
+mod e2e_drift;
 mod e2e_foundation;
 mod e2e_gates;
 mod e2e_review;
