@@ -39,9 +39,13 @@ impl App {
         }
     }
 
+    /// The engine `[engine] binary` names, checked against `[engine] version`: a plan made with
+    /// another engine than the one the project pins is refused, naming both.
     pub(crate) fn engine(&self) -> Result<Engine> {
-        Ok(Engine::locate(
-            self.project.config.engine.binary.as_deref(),
+        let cfg = &self.project.config.engine;
+        Ok(Engine::locate_matching(
+            cfg.binary.as_deref(),
+            cfg.version.as_deref(),
         )?)
     }
 

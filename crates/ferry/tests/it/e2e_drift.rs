@@ -217,3 +217,29 @@ fn the_review_comment_names_environment_release_plan_baseline_and_the_approve_co
     let table = md.find("| create | update |").unwrap();
     assert!(not_in.unwrap() > table, "{md}");
 }
+
+#[test]
+fn an_engine_other_than_the_pinned_version_is_refused_naming_both() {
+    let p = Project::example();
+    p.release();
+    p.edit(
+        "ferry.toml",
+        "binary = \"terraform\"",
+        "binary = \"terraform\"\nversion = \">= 1.5\"",
+    );
+    let (code, _, err) = p.run(&["plan", "--env", "dev"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("is Terraform 1.0.3, but `[engine] version` requires >= 1.5"),
+        "{err}"
+    );
+    p.edit("ferry.toml", "version = \">= 1.5\"", "version = \"1.0.3\"");
+    let v = p.json(&["plan", "--env", "dev"]);
+    assert!(
+        v["engine"]
+            .as_str()
+            .unwrap()
+            .starts_with("Terraform 1.0.3 ("),
+        "{v}"
+    );
+}
