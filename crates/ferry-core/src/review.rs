@@ -66,6 +66,9 @@ pub enum FindingKind {
     KindDifference,
     /// A resource type, module or input present in one of the two environments only.
     StructuralDifference,
+    /// A `check` block's assertion failed (or could not be evaluated) at plan time: the engine
+    /// only warns, and applies anyway.
+    CheckFailed,
 }
 
 impl FindingKind {
@@ -82,6 +85,7 @@ impl FindingKind {
             FindingKind::PlanErrored => "plan-errored",
             FindingKind::KindDifference => "kind-difference",
             FindingKind::StructuralDifference => "structural-difference",
+            FindingKind::CheckFailed => "check-failed",
         }
     }
 
@@ -97,7 +101,8 @@ impl FindingKind {
             | FindingKind::Replace
             | FindingKind::DowntimeUpdate
             | FindingKind::NotInBaseline
-            | FindingKind::Drift => Severity::Warn,
+            | FindingKind::Drift
+            | FindingKind::CheckFailed => Severity::Warn,
             FindingKind::Forget => Severity::Info,
         }
     }

@@ -31,6 +31,7 @@ const KINDS: &[FindingKind] = &[
     FindingKind::Drift,
     FindingKind::Forget,
     FindingKind::PlanErrored,
+    FindingKind::CheckFailed,
 ];
 
 /// Validated review settings; `ReviewConfig::default()` is the built-in behaviour.

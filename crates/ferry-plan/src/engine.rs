@@ -194,6 +194,7 @@ fn rank(kind: FindingKind) -> u8 {
         FindingKind::Forget => 8,
         FindingKind::KindDifference => 9,
         FindingKind::StructuralDifference => 10,
+        FindingKind::CheckFailed => 11,
     }
 }
 
@@ -241,6 +242,16 @@ pub(crate) fn review(
             address: "*".into(),
             attribute: None,
             message: "the engine reported errors while planning (`errored: true`): the plan is partial and must not be applied; fix the errors and plan again".into(),
+            explained_by: vec![],
+        });
+    }
+    for c in &plan_d.header.checks {
+        findings.push(Finding {
+            kind: FindingKind::CheckFailed,
+            severity: config.severity(FindingKind::CheckFailed),
+            address: c.address.clone(),
+            attribute: None,
+            message: c.message(),
             explained_by: vec![],
         });
     }

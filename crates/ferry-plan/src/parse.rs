@@ -33,6 +33,89 @@ pub(crate) struct Header {
     /// Root variable values as JSON text: compared between plans, never shown.
     pub variables: BTreeMap<String, String>,
     pub configuration: Option<Configuration>,
+    /// `check` blocks (and other checkable objects) whose status is not `pass`.
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// A checkable object that did not pass at plan time.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckOutcome {
+    pub address: String,
+    pub status: String,
+    pub problems: Vec<String>,
+}
+
+impl CheckOutcome {
+    pub(crate) fn message(&self) -> String {
+        let what = match self.status.as_str() {
+            "fail" => "failed at plan time",
+            "error" => "could not be evaluated (error)",
+            _ => "could not be decided at plan time (its values are known only after apply)",
+        };
+        let mut m = format!(
+            "{} {what}; the engine only warns about it and applies anyway",
+            self.address
+        );
+        if !self.problems.is_empty() {
+            m.push_str(": ");
+            m.push_str(&self.problems.join("; "));
+        }
+        m.push('.');
+        m
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RawCheck {
+    address: RawCheckAddress,
+    status: String,
+    #[serde(default)]
+    instances: Vec<RawCheckInstance>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawCheckAddress {
+    to_display: String,
+}
+
+#[derive(serde::Deserialize)]
+struct RawCheckInstance {
+    address: RawCheckAddress,
+    status: String,
+    #[serde(default)]
+    problems: Vec<RawProblem>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawProblem {
+    message: String,
+}
+
+/// One outcome per instance that did not pass (the object itself when it has no instances).
+fn check_outcomes(raw: Vec<RawCheck>) -> Vec<CheckOutcome> {
+    let mut out = Vec::new();
+    for c in raw {
+        if c.status == "pass" {
+            continue;
+        }
+        let failing: Vec<&RawCheckInstance> =
+            c.instances.iter().filter(|i| i.status != "pass").collect();
+        if failing.is_empty() {
+            out.push(CheckOutcome {
+                address: c.address.to_display.clone(),
+                status: c.status.clone(),
+                problems: vec![],
+            });
+        }
+        for i in failing {
+            out.push(CheckOutcome {
+                address: i.address.to_display.clone(),
+                status: i.status.clone(),
+                problems: i.problems.iter().map(|p| p.message.clone()).collect(),
+            });
+        }
+    }
+    out
 }
 
 /// Why a document was refused, before the caller adds the file name and line.
@@ -182,6 +265,13 @@ pub(crate) fn parse<R: Read>(
                             )
                         })
                         .collect();
+                }
+                "checks" => {
+                    let b = s.capture_value(MAX_SECTION, "the checks section", true)?;
+                    keep(&mut rec, &key, &b);
+                    let raw: Option<Vec<RawCheck>> = serde_json::from_slice(&b)
+                        .map_err(|e| serde_error("checks", value_at, &b, &e))?;
+                    header.checks = check_outcomes(raw.unwrap_or_default());
                 }
                 "configuration" => {
                     let b = s.capture_value(MAX_SECTION, "the configuration section", true)?;

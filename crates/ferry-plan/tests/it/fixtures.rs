@@ -247,3 +247,45 @@ fn too_many_findings_are_counted_not_listed() {
         "50 more delete findings are not listed (at most 100000 per kind are)"
     );
 }
+
+/// A `check` block that failed at plan time (Terraform 1.5+ `checks`): the engine only warns and
+/// applies anyway, so the review says so; passing checks say nothing; secrets in the problem
+/// text are masked like any other message.
+#[test]
+fn failing_check_blocks_are_findings_and_passing_ones_are_not() {
+    let plan = br#"{"format_version":"1.2","terraform_version":"1.11.4",
+      "variables":{"token":{"value":"tok-SECRET-123"}},
+      "configuration":{"root_module":{"variables":{"token":{"sensitive":true}}}},
+      "resource_changes":[],
+      "checks":[
+        {"address":{"kind":"check","name":"health","to_display":"check.health"},"status":"fail",
+         "instances":[{"address":{"to_display":"check.health"},"status":"fail",
+           "problems":[{"message":"endpoint down (token tok-SECRET-123)"}]}]},
+        {"address":{"kind":"check","name":"ok","to_display":"check.ok"},"status":"pass",
+         "instances":[{"address":{"to_display":"check.ok"},"status":"pass"}]},
+        {"address":{"kind":"check","name":"later","to_display":"check.later"},"status":"unknown"}
+      ]}"#;
+    let outcome = review_bytes(plan, None, &ReviewConfig::default()).unwrap();
+    let r = &outcome.review;
+    assert_eq!(r.verdict, Verdict::Warn);
+    let found: Vec<(FindingKind, &str, &str)> = r
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.address.as_str(), f.message.as_str()))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (
+                FindingKind::CheckFailed,
+                "check.health",
+                "check.health failed at plan time; the engine only warns about it and applies anyway: endpoint down (token (sensitive value))."
+            ),
+            (
+                FindingKind::CheckFailed,
+                "check.later",
+                "check.later could not be decided at plan time (its values are known only after apply); the engine only warns about it and applies anyway."
+            ),
+        ]
+    );
+}
