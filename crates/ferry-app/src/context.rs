@@ -48,6 +48,9 @@ pub struct App {
     pub releases: ReleaseStore,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
+    /// This process's interrupts, which the front end raises on SIGINT/SIGTERM: running
+    /// engines are stopped, nothing new starts, and what happened is recorded.
+    pub cancel: ferry_engine::Cancel,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
     said: Mutex<BTreeSet<String>>,
 }
@@ -90,8 +93,27 @@ impl App {
             releases,
             clock,
             observer,
+            cancel: ferry_engine::Cancel::new(),
             release_configs: Mutex::new(HashMap::new()),
             said: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Uses `cancel` (the front end's signal handling) for this process's interrupts.
+    pub fn with_cancel(mut self, cancel: ferry_engine::Cancel) -> App {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Stops the operation when the process was interrupted before `what`; `state` says what
+    /// state the environment is in at this point and how to continue.
+    pub(crate) fn check_interrupt(&self, state: impl FnOnce() -> String) -> Result<()> {
+        match self.cancel.signal() {
+            Some(signal) => Err(AppError::Interrupted {
+                signal,
+                message: state(),
+            }),
+            None => Ok(()),
         }
     }
 

@@ -29,15 +29,16 @@
 //! ```
 
 mod backend;
+mod cancel;
 mod commands;
 mod error;
 mod locate;
 mod options;
 mod runner;
-mod signal;
 mod sink;
 
 pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
+pub use cancel::{signal_name, Cancel, CancelGuard};
 pub use commands::StateIdentity;
 pub use error::EngineError;
 pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};

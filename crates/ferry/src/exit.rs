@@ -51,6 +51,10 @@ pub fn report(err: &anyhow::Error, format: Format) -> ExitCode {
         });
         json(&doc);
     }
+    if let Some(signal) = app.and_then(AppError::interrupted_by) {
+        eprintln!("{err:#}");
+        return ExitCode::from(u8::try_from(128 + signal).unwrap_or(1));
+    }
     if blocked {
         eprintln!("blocked: {err}");
         return ExitCode::from(BLOCKED);

@@ -45,11 +45,10 @@ impl Ctx {
     /// The project's local-mode operations context.
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
-        Ok(App::open_local(
-            project,
-            Arc::new(SystemClock),
-            Arc::new(CliObserver::new()),
-        )?)
+        Ok(
+            App::open_local(project, Arc::new(SystemClock), Arc::new(CliObserver::new()))?
+                .with_cancel(crate::signals::cancel()),
+        )
     }
 
     /// Who is acting. Self-asserted in local mode (see DESIGN.md's trust model).

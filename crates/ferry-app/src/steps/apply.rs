@@ -162,6 +162,16 @@ impl App {
             )?;
             return Err(AppError::Conflict(msg));
         }
+        self.check_interrupt(|| {
+            format!(
+                "stopped before applying plan {} to '{}'. Nothing was applied: the state of '{}' is as it was and the plan is still pending. To continue: `ferry apply --env {} --plan {}` (or promote again)",
+                plan.id.short(),
+                plan.env,
+                plan.env,
+                plan.env,
+                plan.id.short()
+            )
+        })?;
         let kind = plan.purpose.kind();
         let ev = self.event(
             who.as_str(),
@@ -200,6 +210,15 @@ impl App {
                 },
                 "deployment.succeeded",
             ),
+            Err(e) if e.interrupted_by().is_some() => (
+                DeploymentOutcome {
+                    status: DeploymentStatus::Interrupted,
+                    at: self.now(),
+                    error: Some(e.to_string()),
+                    log: tail(e.output().unwrap_or_default()),
+                },
+                "deployment.interrupted",
+            ),
             Err(e) => (
                 DeploymentOutcome {
                     status: DeploymentStatus::Failed,
@@ -210,9 +229,13 @@ impl App {
                 "deployment.failed",
             ),
         };
-        let message = match &outcome.error {
-            None => format!("deployed release {} ({kind})", release.id.short()),
-            Some(e) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
+        let message = match (&outcome.error, outcome.status) {
+            (None, _) => format!("deployed release {} ({kind})", release.id.short()),
+            (Some(e), DeploymentStatus::Interrupted) => format!(
+                "apply interrupted: {}; the engine was stopped and wrote its state",
+                e.lines().next().unwrap_or("")
+            ),
+            (Some(e), _) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
         };
         let ev = self.event(
             who.as_str(),
@@ -225,12 +248,33 @@ impl App {
         self.ledger
             .finish_deployment(deployment_id, &outcome, &ev)?;
         if let Err(e) = result {
+            if let Some(signal) = e.interrupted_by() {
+                return Err(AppError::Interrupted {
+                    signal,
+                    message: format!(
+                        "the apply of plan {plan} (release {release}) to '{env}' was stopped; deployment #{deployment_id} is recorded as interrupted and its plan can no longer be used. \
+                         The engine wrote the state as far as it got, so '{env}' may be partly changed (a resource being created may be tainted). \
+                         The lock of '{env}' is released. To continue: `ferry plan --env {env}` shows what the state is now, then `ferry promote --to {env}` again",
+                        plan = plan.id.short(),
+                        release = release.id.short(),
+                        env = plan.env,
+                    ),
+                });
+            }
             return Err(AppError::Engine(e).context(format!(
                 "apply of plan {} to '{}' failed; recorded as failed in the ledger",
                 plan.id.short(),
                 plan.env
             )));
         }
+        self.check_interrupt(|| {
+            format!(
+                "stopped after the apply of plan {} to '{}' succeeded (deployment #{deployment_id}), before it was verified: release {} is deployed there but not known-good. To continue: promote it again (a no-op apply, then verification)",
+                plan.id.short(),
+                plan.env,
+                release.id.short()
+            )
+        })?;
         self.verify_deployment(who, &s, &release, deployment_id, &wd)?;
         self.ledger.deployment(deployment_id)?.ok_or_else(|| {
             AppError::NotFound(format!(

@@ -210,7 +210,24 @@ impl App {
             release.id.short()
         ));
         let baseline = self.baseline(&s, release)?;
-        let ev = self.evaluate(&s, release, env, baseline.as_ref())?;
+        let ev = self
+            .evaluate(&s, release, env, baseline.as_ref())
+            .map_err(|e| match e.interrupted_by() {
+                Some(signal) => AppError::Interrupted {
+                    signal,
+                    message: format!(
+                        "stopped while planning release {} for '{env}'. Nothing was applied: the state of '{env}' is as it was, and no plan was recorded. To continue: run the same command again (e.g. `ferry promote --to {env}`)",
+                        release.id.short()
+                    ),
+                },
+                None => e,
+            })?;
+        self.check_interrupt(|| {
+            format!(
+                "stopped after planning release {} for '{env}'. Nothing was applied: the state of '{env}' is as it was, and no plan was recorded. To continue: run the same command again (e.g. `ferry promote --to {env}`)",
+                release.id.short()
+            )
+        })?;
         let plan_id = PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?;
         let json_sha = ferry_store::sha256_file(&ev.plan_json)?;
         self.artifacts

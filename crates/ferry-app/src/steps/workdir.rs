@@ -63,6 +63,7 @@ impl App {
             observer.note(Note::Engine { env: &label, line })
         })));
         opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
+        opts.cancel = Some(self.cancel.clone());
         opts
     }
 

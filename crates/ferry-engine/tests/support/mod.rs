@@ -85,6 +85,7 @@ impl Sandbox {
             progress: Progress::Quiet,
             label: label.into(),
             on_line: None,
+            cancel: None,
         }
     }
 
