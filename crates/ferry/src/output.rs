@@ -40,6 +40,32 @@ pub fn init_logging(verbose: u8) {
         .try_init();
 }
 
+/// Writes `text` to stderr. A closed stderr (`ferry promote 2>&- `, a log pipe that went away)
+/// must not stop an operation half-way, so a failed write is dropped: stderr only ever carries
+/// progress and messages, never data.
+pub fn note_raw(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr
+        .write_all(text.as_bytes())
+        .and_then(|()| stderr.flush());
+}
+
+/// [`note_raw`] with a newline, like `eprintln!` without its panic.
+#[macro_export]
+macro_rules! say {
+    ($($t:tt)*) => {
+        $crate::output::note_raw(&format!("{}\n", format_args!($($t)*)))
+    };
+}
+
+/// One formatted line on stdout through [`line`] (a closed stdout ends the process quietly).
+#[macro_export]
+macro_rules! out {
+    ($($t:tt)*) => {
+        $crate::output::line(format!($($t)*))
+    };
+}
+
 /// The conventional status of a process whose output pipe was closed (128 + SIGPIPE).
 pub const CLOSED_STDOUT: i32 = 141;
 
@@ -53,7 +79,7 @@ pub fn out(text: &str) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(CLOSED_STDOUT);
         }
-        eprintln!("error: cannot write to stdout: {e}");
+        crate::say!("error: cannot write to stdout: {e}");
         std::process::exit(1);
     }
 }
@@ -69,7 +95,7 @@ pub fn stream(
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(CLOSED_STDOUT);
         }
-        eprintln!("error: cannot write to stdout: {e}");
+        crate::say!("error: cannot write to stdout: {e}");
         std::process::exit(1);
     }
 }
@@ -86,7 +112,7 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => line(text),
         Err(e) => {
-            eprintln!("error: cannot render JSON: {e}");
+            crate::say!("error: cannot render JSON: {e}");
             std::process::exit(1);
         }
     }

@@ -43,25 +43,27 @@ pub fn install() {
                 }
                 let name = signal_name(signal);
                 let bound = if n == 1 {
-                    eprintln!(
+                    crate::say!(
                         "ferry: {name} received: stopping the engine and recording what happened (send it again to kill the engine now)"
                     );
                     BOUND
                 } else {
-                    eprintln!("ferry: {name} received, a second signal: killing the engine");
+                    crate::say!("ferry: {name} received, a second signal: killing the engine");
                     BOUND_AFTER_KILL
                 };
                 let c = cancel.clone();
                 let first = cancel.signal().unwrap_or(signal);
                 std::thread::spawn(move || {
                     std::thread::sleep(bound);
-                    eprintln!("ferry: did not stop within {bound:?}; killing the engine and exiting");
+                    crate::say!("ferry: did not stop within {bound:?}; killing the engine and exiting");
                     c.kill_all();
                     std::process::exit(128 + first);
                 });
             }
         });
     if spawned.is_err() {
-        eprintln!("warning: cannot watch for SIGINT/SIGTERM; an interrupt will end ferry at once");
+        crate::say!(
+            "warning: cannot watch for SIGINT/SIGTERM; an interrupt will end ferry at once"
+        );
     }
 }
