@@ -51,6 +51,9 @@ pub struct App {
     /// This process's interrupts, which the front end raises on SIGINT/SIGTERM: running
     /// engines are stopped, nothing new starts, and what happened is recorded.
     pub cancel: ferry_engine::Cancel,
+    /// Secrets known to this operation, removed from everything shown or stored; shared with
+    /// the front end so its own output is cleaned too.
+    pub redactor: ferry_engine::Redactor,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
     said: Mutex<BTreeSet<String>>,
 }
@@ -94,6 +97,7 @@ impl App {
             clock,
             observer,
             cancel: ferry_engine::Cancel::new(),
+            redactor: ferry_engine::Redactor::new(),
             release_configs: Mutex::new(HashMap::new()),
             said: Mutex::new(BTreeSet::new()),
         }
@@ -102,6 +106,12 @@ impl App {
     /// Uses `cancel` (the front end's signal handling) for this process's interrupts.
     pub fn with_cancel(mut self, cancel: ferry_engine::Cancel) -> App {
         self.cancel = cancel;
+        self
+    }
+
+    /// Uses `redactor` (shared with the front end's output) for this operation's secrets.
+    pub fn with_redactor(mut self, redactor: ferry_engine::Redactor) -> App {
+        self.redactor = redactor;
         self
     }
 
@@ -123,11 +133,11 @@ impl App {
     }
 
     pub fn step(&self, text: &str) {
-        self.observer.note(Note::Step(text));
+        self.observer.note(Note::Step(&self.redact(text)));
     }
 
     pub fn warn(&self, text: &str) {
-        self.observer.note(Note::Warning(text));
+        self.observer.note(Note::Warning(&self.redact(text)));
     }
 
     /// Says `text` once per operation, however often the same situation is met.
@@ -159,7 +169,7 @@ impl App {
             actor: who.to_string(),
             release: release.cloned(),
             plan: plan.cloned(),
-            message,
+            message: self.redact(&message),
         }
     }
 

@@ -40,6 +40,8 @@ pub struct RunOptions {
     /// Interrupts of this process: the engine is stopped (gracefully, then hard) when one
     /// arrives, and no new command starts after one.
     pub cancel: Option<crate::Cancel>,
+    /// Secrets removed from every line before it is shown, captured or put in an error.
+    pub redact: Option<crate::Redactor>,
 }
 
 impl RunOptions {
@@ -60,6 +62,7 @@ impl Default for RunOptions {
             label: String::new(),
             on_line: None,
             cancel: None,
+            redact: None,
         }
     }
 }

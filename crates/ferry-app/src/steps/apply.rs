@@ -47,6 +47,7 @@ impl App {
             }
         };
         let json = fetch(sha, "ferry-plan.json")?;
+        self.learn_plan_secrets(&json);
         let baseline = match &plan.baseline {
             Some(b) => {
                 let bp = self.ledger.plan(b)?.ok_or_else(|| {
@@ -206,7 +207,7 @@ impl App {
                     status: DeploymentStatus::Succeeded,
                     at: self.now(),
                     error: None,
-                    log: tail(&log.output),
+                    log: self.redact(&tail(&log.output)),
                 },
                 "deployment.succeeded",
             ),
@@ -214,8 +215,8 @@ impl App {
                 DeploymentOutcome {
                     status: DeploymentStatus::Interrupted,
                     at: self.now(),
-                    error: Some(e.to_string()),
-                    log: tail(e.output().unwrap_or_default()),
+                    error: Some(self.redact(&e.to_string())),
+                    log: self.redact(&tail(e.output().unwrap_or_default())),
                 },
                 "deployment.interrupted",
             ),
@@ -223,8 +224,8 @@ impl App {
                 DeploymentOutcome {
                     status: DeploymentStatus::Failed,
                     at: self.now(),
-                    error: Some(e.to_string()),
-                    log: tail(e.output().unwrap_or_default()),
+                    error: Some(self.redact(&e.to_string())),
+                    log: self.redact(&tail(e.output().unwrap_or_default())),
                 },
                 "deployment.failed",
             ),

@@ -164,6 +164,7 @@ impl App {
         let plan_json = wd.module_dir.join("ferry-plan.json");
         wd.engine
             .show_json_to(&wd.module_dir, &plan_file, &plan_json, &wd.opts)?;
+        self.learn_plan_secrets(&plan_json);
         let info = wd.engine.info();
         let config = self.release_config(&release.id)?;
         let release_text = release.id.to_string();
@@ -245,8 +246,8 @@ impl App {
             purpose,
             summary: review.summary,
             verdict: review.verdict,
-            review: serde_json::to_value(&review).unwrap_or_default(),
-            policy: ev.assessment.policy_json(),
+            review: self.redact_json(serde_json::to_value(&review).unwrap_or_default()),
+            policy: self.redact_json(ev.assessment.policy_json()),
             policy_denied: ev.assessment.denials() > 0,
             state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
             state_serial: ev.identity.as_ref().map(|i| i.serial),

@@ -64,6 +64,7 @@ impl App {
         })));
         opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
         opts.cancel = Some(self.cancel.clone());
+        opts.redact = Some(self.redactor.clone());
         opts
     }
 
@@ -102,6 +103,11 @@ impl App {
             }
             var_files.push(path);
         }
+        self.learn_config_secrets(
+            &module_dir,
+            &var_files,
+            &self.run_options(&s.env, false).env,
+        );
         Ok(Unpacked {
             root: work,
             module_dir,

@@ -86,6 +86,7 @@ impl Sandbox {
             label: label.into(),
             on_line: None,
             cancel: None,
+            redact: None,
         }
     }
 
