@@ -4,6 +4,7 @@
 
 pub mod approve;
 pub mod audit;
+pub mod gc;
 pub mod init;
 pub mod ledger;
 pub mod plan;

@@ -273,6 +273,12 @@ impl App {
             None => vec![],
         };
         self.ledger.record_plan(&record, &carried, &events)?;
+        // Retention is housekeeping: a failure is said, never fails the plan.
+        if let Err(e) = self.retain_plans(env) {
+            self.warn(&format!(
+                "warning: could not remove old plans of '{env}': {e}"
+            ));
+        }
         Ok(Planned {
             record,
             review,

@@ -6,6 +6,7 @@ mod apply;
 mod approve;
 mod audit;
 mod demo;
+mod gc;
 mod init;
 mod ledger;
 mod plan;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy(cmd) => policy::run(&ctx, cmd),
         Command::Demo(args) => demo::run(args),
         Command::Unlock(args) => unlock::run(&ctx, args),
+        Command::Gc => gc::run(&ctx),
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
     }
 }

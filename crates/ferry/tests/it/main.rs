@@ -9,6 +9,7 @@ mod e2e_gates;
 mod e2e_review;
 mod e2e_trust;
 mod faults_output;
+mod faults_retention;
 mod faults_secrets;
 mod faults_signals;
 mod policy_cli;
