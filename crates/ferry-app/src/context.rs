@@ -55,6 +55,8 @@ pub struct App {
     /// the front end so its own output is cleaned too.
     pub redactor: ferry_engine::Redactor,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
+    /// The work dir of the last plan this process made (env, release), for its apply.
+    pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
     said: Mutex<BTreeSet<String>>,
 }
 
@@ -99,6 +101,7 @@ impl App {
             cancel: ferry_engine::Cancel::new(),
             redactor: ferry_engine::Redactor::new(),
             release_configs: Mutex::new(HashMap::new()),
+            kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),
         }
     }

@@ -95,6 +95,12 @@ impl Redactor {
     }
 }
 
+/// The value of `name` in the environment the engine inherits (e.g. a user's own
+/// `TF_PLUGIN_CACHE_DIR`, which ferry then leaves alone).
+pub fn inherited_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// The value the engine will see for input variable `name`: `TF_VAR_<name>` from the options'
 /// environment, else from the environment the engine inherits.
 pub fn var_from_environment(name: &str, env: &[(String, String)]) -> Option<String> {

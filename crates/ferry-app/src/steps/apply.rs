@@ -20,6 +20,14 @@ fn tail(output: &str) -> String {
     lines[lines.len().saturating_sub(200)..].join("\n")
 }
 
+/// A work dir is either reused or unpacked; the match arms that cannot happen say so instead
+/// of panicking.
+fn unreachable_workdir<T>() -> Result<T> {
+    Err(AppError::Invalid(
+        "internal: no work directory for the apply".to_string(),
+    ))
+}
+
 impl App {
     /// Re-derives the assessment of a stored plan from its artifacts and the release's settings.
     fn rederive(
@@ -106,20 +114,34 @@ impl App {
         }
         let release = self.release(&plan.release)?;
         let s = self.settings(&plan.env, &release.id)?;
-        let unpacked = self.unpack(&s, &release, &plan.env)?;
+        // Planned a moment ago by this process: its initialised work dir is used as it is.
+        let reused = match fresh {
+            Some(_) => self.reuse_workdir(&plan.env, &release.id, true),
+            None => None,
+        };
+        let (unpacked, reused) = match reused {
+            Some(wd) => (None, Some(wd)),
+            None => (Some(self.unpack(&s, &release, &plan.env)?), None),
+        };
+        let module_dir = match (&unpacked, &reused) {
+            (Some(u), _) => u.module_dir.clone(),
+            (None, Some(wd)) => wd.module_dir.clone(),
+            (None, None) => unreachable_workdir()?,
+        };
         let derived;
-        let verdicts = match fresh {
-            Some(a) => Verdicts::Derived(a),
-            None => {
-                derived = self.rederive(plan, &s, &unpacked.root)?;
+        let verdicts = match (fresh, &unpacked) {
+            (Some(a), _) => Verdicts::Derived(a),
+            (None, Some(u)) => {
+                derived = self.rederive(plan, &s, &u.root)?;
                 Verdicts::Derived(&derived)
             }
+            (None, None) => unreachable_workdir()?,
         };
         let gates = self.plan_gates(&s, plan, &release, verdicts, automatic)?;
         if !gates.is_empty() {
             return Err(AppError::blocked(headline, gates));
         }
-        let local_plan = unpacked.module_dir.join("ferry.tfplan");
+        let local_plan = module_dir.join("ferry.tfplan");
         self.artifacts
             .fetch_to(ArtifactKind::PlanFile, plan.id.hex(), &local_plan)
             .map_err(|e| match e {
@@ -129,7 +151,11 @@ impl App {
                 )),
                 e => e.into(),
             })?;
-        let wd = self.init(&s, unpacked, true)?;
+        let wd = match (reused, unpacked) {
+            (Some(wd), _) => wd,
+            (None, Some(u)) => self.init(&s, u, true)?,
+            (None, None) => unreachable_workdir()?,
+        };
         // Terraform itself does not notice a plan made against an empty state being applied
         // twice, so ferry compares the state identity the plan was made against first.
         let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;

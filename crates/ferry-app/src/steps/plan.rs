@@ -179,6 +179,9 @@ impl App {
             plan_json: baseline.map(|b| b.json.as_path()),
         });
         let assessment = assess::assess(&subject, &plan_json, upstream.as_ref())?;
+        if work_name == s.env {
+            self.keep_workdir(&s.env, &release.id, &wd);
+        }
         Ok(Evaluated {
             plan_file,
             plan_json,

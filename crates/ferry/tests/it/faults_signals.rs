@@ -10,7 +10,7 @@ use std::os::unix::process::CommandExt as _;
 use std::time::{Duration, Instant};
 
 /// A resource whose provisioner records its pid and, while `slow.on` exists, sleeps.
-fn slow_project(ignore_int: bool) -> Project {
+pub fn slow_project(ignore_int: bool) -> Project {
     let p = Project::example();
     let trap = if ignore_int { "trap '' INT; " } else { "" };
     std::fs::write(
@@ -46,7 +46,7 @@ fn spawn(p: &Project, args: &[&str], marker: &str) -> std::process::Child {
     cmd.spawn().unwrap()
 }
 
-fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < limit, "timed out waiting for {what}");
