@@ -44,5 +44,5 @@ pub use commands::StateIdentity;
 pub use error::EngineError;
 pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};
 pub use options::{LineObserver, Progress, RunLog, RunOptions};
-pub use redact::{inherited_env, var_from_environment, Redactor, REDACTED};
+pub use redact::{inherited_env, user_plugin_cache, var_from_environment, Redactor, REDACTED};
 pub use runner::INTERRUPT_GRACE;

@@ -101,6 +101,38 @@ pub fn inherited_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Whether the user keeps a provider plugin cache of their own: `TF_PLUGIN_CACHE_DIR`, or
+/// `plugin_cache_dir` in the CLI configuration the engine reads (`TF_CLI_CONFIG_FILE`, else
+/// `~/.terraformrc` / `~/.tofurc`). ferry then leaves the caching to it.
+pub fn user_plugin_cache(env: &[(String, String)]) -> bool {
+    let from = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| inherited_env(name))
+    };
+    if from("TF_PLUGIN_CACHE_DIR").is_some() {
+        return true;
+    }
+    let files: Vec<std::path::PathBuf> = match from("TF_CLI_CONFIG_FILE") {
+        Some(f) => vec![f.into()],
+        None => inherited_env("HOME")
+            .map(|h| {
+                vec![
+                    format!("{h}/.terraformrc").into(),
+                    format!("{h}/.tofurc").into(),
+                ]
+            })
+            .unwrap_or_default(),
+    };
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with("plugin_cache_dir"))
+        })
+    })
+}
+
 /// The value the engine will see for input variable `name`: `TF_VAR_<name>` from the options'
 /// environment, else from the environment the engine inherits.
 pub fn var_from_environment(name: &str, env: &[(String, String)]) -> Option<String> {

@@ -66,7 +66,7 @@ impl App {
         opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
         // One provider download per machine, not per plan and apply: a cache shared by every
         // work dir, unless the user keeps their own.
-        if ferry_engine::inherited_env("TF_PLUGIN_CACHE_DIR").is_none() {
+        if !ferry_engine::user_plugin_cache(&opts.env) {
             let cache = self.project.data_dir.join("plugin-cache");
             if ferry_store::artifacts::create_private_dir(&cache).is_ok() {
                 opts.env.push((

@@ -8,6 +8,7 @@ mod e2e_foundation;
 mod e2e_gates;
 mod e2e_review;
 mod e2e_trust;
+mod faults_engine;
 mod faults_locks;
 mod faults_output;
 mod faults_retention;
