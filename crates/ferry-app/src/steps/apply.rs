@@ -158,7 +158,9 @@ impl App {
         };
         // Terraform itself does not notice a plan made against an empty state being applied
         // twice, so ferry compares the state identity the plan was made against first.
-        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let identity = wd
+            .engine
+            .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;
         let planned = (plan.state_lineage.clone(), plan.state_serial);
         let current = (
             identity.as_ref().map(|i| i.lineage.clone()),

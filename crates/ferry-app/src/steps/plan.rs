@@ -156,7 +156,9 @@ impl App {
         baseline: Option<&Baseline>,
     ) -> Result<Evaluated> {
         let wd = self.prepare(s, release, work_name, false)?;
-        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let identity = wd
+            .engine
+            .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;
         let plan_file = wd.module_dir.join("ferry.tfplan");
         wd.engine
             .plan(&wd.module_dir, &wd.var_files, &plan_file, &wd.opts)?;

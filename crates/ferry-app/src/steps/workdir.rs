@@ -20,6 +20,7 @@ pub struct Workdir {
     pub var_files: Vec<PathBuf>,
     pub engine: Engine,
     pub opts: RunOptions,
+    pub backend: StateBackend,
 }
 
 impl App {
@@ -140,8 +141,10 @@ impl App {
         let mut opts = self.run_options(&s.env, apply);
         opts.env
             .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
-        engine.init(&u.module_dir, &self.state_backend(s), &opts)?;
+        let backend = self.state_backend(s);
+        engine.init(&u.module_dir, &backend, &opts)?;
         Ok(Workdir {
+            backend,
             root: u.root,
             module_dir: u.module_dir,
             var_files: u.var_files,
