@@ -48,7 +48,15 @@ pub struct App {
     pub releases: ReleaseStore,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
+    /// This process's interrupts, which the front end raises on SIGINT/SIGTERM: running
+    /// engines are stopped, nothing new starts, and what happened is recorded.
+    pub cancel: ferry_engine::Cancel,
+    /// Secrets known to this operation, removed from everything shown or stored; shared with
+    /// the front end so its own output is cleaned too.
+    pub redactor: ferry_engine::Redactor,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
+    /// The work dir of the last plan this process made (env, release), for its apply.
+    pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
     said: Mutex<BTreeSet<String>>,
 }
 
@@ -90,8 +98,35 @@ impl App {
             releases,
             clock,
             observer,
+            cancel: ferry_engine::Cancel::new(),
+            redactor: ferry_engine::Redactor::new(),
             release_configs: Mutex::new(HashMap::new()),
+            kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Uses `cancel` (the front end's signal handling) for this process's interrupts.
+    pub fn with_cancel(mut self, cancel: ferry_engine::Cancel) -> App {
+        self.cancel = cancel;
+        self
+    }
+
+    /// Uses `redactor` (shared with the front end's output) for this operation's secrets.
+    pub fn with_redactor(mut self, redactor: ferry_engine::Redactor) -> App {
+        self.redactor = redactor;
+        self
+    }
+
+    /// Stops the operation when the process was interrupted before `what`; `state` says what
+    /// state the environment is in at this point and how to continue.
+    pub(crate) fn check_interrupt(&self, state: impl FnOnce() -> String) -> Result<()> {
+        match self.cancel.signal() {
+            Some(signal) => Err(AppError::Interrupted {
+                signal,
+                message: state(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -101,11 +136,11 @@ impl App {
     }
 
     pub fn step(&self, text: &str) {
-        self.observer.note(Note::Step(text));
+        self.observer.note(Note::Step(&self.redact(text)));
     }
 
     pub fn warn(&self, text: &str) {
-        self.observer.note(Note::Warning(text));
+        self.observer.note(Note::Warning(&self.redact(text)));
     }
 
     /// Says `text` once per operation, however often the same situation is met.
@@ -137,7 +172,7 @@ impl App {
             actor: who.to_string(),
             release: release.cloned(),
             plan: plan.cloned(),
-            message,
+            message: self.redact(&message),
         }
     }
 

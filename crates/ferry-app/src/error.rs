@@ -41,6 +41,10 @@ pub enum AppError {
         /// What ferry did about it (the automatic rollback's outcome).
         outcome: Option<String>,
     },
+    /// The process was interrupted (SIGINT/SIGTERM); `message` says what state the environment
+    /// is in and how to continue. Front ends exit 128 + signal.
+    #[error("interrupted by {}: {message}", ferry_engine::signal_name(*.signal))]
+    Interrupted { signal: i32, message: String },
     #[error(transparent)]
     Engine(#[from] ferry_engine::EngineError),
     #[error(transparent)]
@@ -121,6 +125,8 @@ impl AppError {
             AppError::NotFound(_) => "not-found",
             AppError::Invalid(_) => "invalid",
             AppError::VerificationFailed { .. } => "verification-failed",
+            AppError::Interrupted { .. } => "interrupted",
+            AppError::Engine(ferry_engine::EngineError::Interrupted { .. }) => "interrupted",
             AppError::Engine(_) => "engine",
             AppError::Store(ferry_store::StoreError::Unavailable { .. }) => "unavailable",
             AppError::Store(ferry_store::StoreError::Locked(_)) => "locked",
@@ -130,6 +136,15 @@ impl AppError {
             AppError::Audit(_) => "audit",
             AppError::Io { .. } => "io",
             AppError::Context { .. } => "error",
+        }
+    }
+
+    /// The signal that interrupted the operation, when one did.
+    pub fn interrupted_by(&self) -> Option<i32> {
+        match self.root() {
+            AppError::Interrupted { signal, .. } => Some(*signal),
+            AppError::Engine(e) => e.interrupted_by(),
+            _ => None,
         }
     }
 

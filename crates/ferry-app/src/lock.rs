@@ -31,6 +31,8 @@ pub struct EnvLock {
     env: String,
     token: String,
     _file: Option<File>,
+    /// Tells the front end's signal handling that an interrupt must be recorded before exit.
+    _busy: ferry_engine::CancelGuard,
     stop: Option<Sender<()>>,
     renewer: Option<JoinHandle<()>>,
 }
@@ -200,6 +202,7 @@ impl App {
             env: env.to_string(),
             token,
             _file: Some(file),
+            _busy: self.cancel.guard(),
             stop: Some(stop),
             renewer: Some(renewer),
         })

@@ -94,6 +94,10 @@ pub struct ProjectConfig {
     pub root: String,
     /// Where ferry keeps its ledger, artifacts and local state. Default `.ferry`.
     pub data_dir: Option<String>,
+    /// How many of each environment's newest plans keep their plan file and plan JSON; older
+    /// ones are removed after each plan and by `ferry gc`. Pending plans and the plans of
+    /// known-good deployments (baselines, history) are always kept. Default 20.
+    pub keep_plans: Option<u32>,
 }
 
 fn default_root() -> String {
@@ -105,6 +109,7 @@ impl Default for ProjectConfig {
         ProjectConfig {
             root: default_root(),
             data_dir: None,
+            keep_plans: None,
         }
     }
 }

@@ -31,12 +31,18 @@ impl StateBackend {
             StateBackend::Local { path } => {
                 let path = absolute(path)?;
                 if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        EngineError::io(format!("creating state dir {}", dir.display()), e)
-                    })?;
+                    use std::os::unix::fs::DirBuilderExt as _;
+                    // State holds secrets in clear: owner-only from creation.
+                    std::fs::DirBuilder::new()
+                        .recursive(true)
+                        .mode(0o700)
+                        .create(dir)
+                        .map_err(|e| {
+                            EngineError::io(format!("creating state dir {}", dir.display()), e)
+                        })?;
                 }
                 let body = local_override(&path);
-                std::fs::write(&override_file, body).map_err(|e| {
+                write_private(&override_file, body.as_bytes()).map_err(|e| {
                     EngineError::io(format!("writing {}", override_file.display()), e)
                 })?;
                 Ok(Vec::new())
@@ -84,6 +90,19 @@ fn local_override(path: &Path) -> String {
 /// JSON strings in Terraform configs are templates; escape `${` and `%{` so a path is literal.
 fn template_literal(s: &str) -> String {
     s.replace("${", "$${").replace("%{", "%%{")
+}
+
+/// Writes `bytes` to `path` as an owner-only file (created 0600; an existing file is truncated).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
 }
 
 #[cfg(test)]

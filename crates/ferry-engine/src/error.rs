@@ -57,6 +57,14 @@ pub enum EngineError {
         output: String,
     },
 
+    #[error("`{command}` was stopped: ferry received {}", crate::signal_name(*.signal))]
+    Interrupted {
+        command: String,
+        /// The signal ferry received (2 = SIGINT, 15 = SIGTERM).
+        signal: i32,
+        output: String,
+    },
+
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -69,6 +77,14 @@ pub enum EngineError {
 }
 
 impl EngineError {
+    /// The signal that stopped the engine, when ferry was interrupted.
+    pub fn interrupted_by(&self) -> Option<i32> {
+        match self {
+            EngineError::Interrupted { signal, .. } => Some(*signal),
+            _ => None,
+        }
+    }
+
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         EngineError::Io {
             context: context.into(),
@@ -79,9 +95,9 @@ impl EngineError {
     /// Everything the engine printed before failing, when there was a run at all.
     pub fn output(&self) -> Option<&str> {
         match self {
-            EngineError::Failed { output, .. } | EngineError::Timeout { output, .. } => {
-                Some(output)
-            }
+            EngineError::Failed { output, .. }
+            | EngineError::Timeout { output, .. }
+            | EngineError::Interrupted { output, .. } => Some(output),
             _ => None,
         }
     }

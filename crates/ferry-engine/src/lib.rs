@@ -29,17 +29,20 @@
 //! ```
 
 mod backend;
+mod cancel;
 mod commands;
 mod error;
 mod locate;
 mod options;
+mod redact;
 mod runner;
-mod signal;
 mod sink;
 
 pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
+pub use cancel::{signal_name, Cancel, CancelGuard};
 pub use commands::StateIdentity;
 pub use error::EngineError;
 pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};
 pub use options::{LineObserver, Progress, RunLog, RunOptions};
+pub use redact::{inherited_env, user_plugin_cache, var_from_environment, Redactor, REDACTED};
 pub use runner::INTERRUPT_GRACE;

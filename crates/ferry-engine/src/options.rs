@@ -37,6 +37,11 @@ pub struct RunOptions {
     pub label: String,
     /// When set, lines go here instead of being shown according to `progress`.
     pub on_line: Option<LineObserver>,
+    /// Interrupts of this process: the engine is stopped (gracefully, then hard) when one
+    /// arrives, and no new command starts after one.
+    pub cancel: Option<crate::Cancel>,
+    /// Secrets removed from every line before it is shown, captured or put in an error.
+    pub redact: Option<crate::Redactor>,
 }
 
 impl RunOptions {
@@ -56,6 +61,8 @@ impl Default for RunOptions {
             progress: Progress::Plain,
             label: String::new(),
             on_line: None,
+            cancel: None,
+            redact: None,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! Spawns one engine command, streams its output as it arrives, captures all of it and enforces
 //! the timeout.
 //!
-//! Reader threads feed a channel so the main loop can watch the clock while the engine is silent
-//! (a long apply can print nothing for minutes). On timeout the engine first gets SIGINT, like a
-//! Ctrl-C, so it can stop providers and write state; only after [`INTERRUPT_GRACE`] is it killed.
-//! The signal is sent with the `kill` utility because the workspace forbids `unsafe` (no libc).
+//! Reader threads feed a channel so the main loop can watch the clock and the [`Cancel`] handle
+//! while the engine is silent (a long apply can print nothing for minutes). The engine runs in a
+//! process group of its own, created with umask 077 so everything it writes (state, plans,
+//! `.terraform`) is private from creation. On timeout or interrupt its group first gets SIGINT,
+//! like a Ctrl-C, so it can stop providers and write state; after [`INTERRUPT_GRACE`] (or a second
+//! interrupt) the group is killed, and after an interrupted run whatever is left of the group
+//! (providers, a provisioner's children) is killed too: nothing the engine started outlives it.
 
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
@@ -14,10 +17,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::cancel::{kill_group, Cancel};
 use crate::error::EngineError;
 use crate::options::{RunLog, RunOptions};
-use crate::signal::signal_tree;
 use crate::sink::{Sink, Stream};
+use nix::sys::signal::Signal;
+use nix::sys::stat::{umask, Mode};
+use std::os::unix::process::CommandExt as _;
 
 /// How long the engine may take to stop after SIGINT before it is killed.
 pub const INTERRUPT_GRACE: Duration = Duration::from_secs(10);
@@ -61,9 +67,17 @@ fn run_with_grace(
 ) -> Result<Finished, EngineError> {
     let command = describe(binary, args);
     tracing::debug!(%command, workdir = %workdir.display(), "running engine");
+    if let Some(signal) = opts.cancel.as_ref().and_then(Cancel::signal) {
+        // Interrupted before this command began: start nothing new.
+        return Err(EngineError::Interrupted {
+            command,
+            signal,
+            output: String::new(),
+        });
+    }
     let start = Instant::now();
-    let mut child = Command::new(binary)
-        .args(args)
+    let mut cmd = Command::new(binary);
+    cmd.args(args)
         .current_dir(workdir)
         .env("TF_IN_AUTOMATION", "1")
         .env("TF_INPUT", "0")
@@ -72,11 +86,12 @@ fn run_with_grace(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|source| EngineError::Spawn {
-            command: command.clone(),
-            source,
-        })?;
+        .process_group(0);
+    let mut child = spawn_private(&mut cmd).map_err(|source| EngineError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    let group = Group::enter(child.id(), opts.cancel.clone());
 
     let (tx, rx) = mpsc::channel();
     if let Some(out) = child.stdout.take() {
@@ -92,26 +107,55 @@ fn run_with_grace(
     drop(tx);
 
     let mut sink = Sink::new(opts);
-    let watched = watch(&mut child, &rx, &mut sink, start + opts.timeout, grace);
-    sink.finish();
-    let (status, timed_out, raw) = match watched {
+    let limits = Limits {
+        deadline: start + opts.timeout,
+        grace,
+        cancel: opts.cancel.as_ref(),
+        group: group.id,
+    };
+    let watched = watch(&mut child, &rx, &mut sink, &limits);
+    let watched = match watched {
         Ok(w) => w,
         Err(source) => {
             // Never leave an engine running unobserved.
+            kill_group(group.id, Signal::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
+            sink.finish();
             return Err(EngineError::io(format!("waiting for `{command}`"), source));
         }
     };
+    if watched.stopped.is_some() {
+        // Providers and a provisioner's children may still run; none may outlive the run.
+        kill_group(group.id, Signal::SIGKILL);
+    }
+    drop(group);
+    sink.finish();
+    let Watched {
+        status,
+        stopped,
+        raw,
+    } = watched;
     let duration = start.elapsed();
-    tracing::debug!(%command, ?duration, ?status, timed_out, "engine finished");
+    tracing::debug!(%command, ?duration, ?status, ?stopped, "engine finished");
 
-    if timed_out {
-        return Err(EngineError::Timeout {
-            command,
-            after: opts.timeout,
-            output: sink.output,
-        });
+    match stopped {
+        Some(Stop::Timeout) => {
+            return Err(EngineError::Timeout {
+                command,
+                after: opts.timeout,
+                output: sink.output,
+            })
+        }
+        // An engine that finished its work before the interrupt reached it did finish it.
+        Some(Stop::Interrupt(signal)) if !status.success() => {
+            return Err(EngineError::Interrupted {
+                command,
+                signal,
+                output: sink.output,
+            })
+        }
+        _ => {}
     }
     let exit_code = status.code().unwrap_or(-1);
     if !status.success() {
@@ -133,24 +177,83 @@ fn run_with_grace(
     })
 }
 
-/// Pumps output until the engine has exited and its pipes are drained, interrupting it at the
-/// deadline. Returns the exit status, whether it timed out, and the raw stdout if captured.
+/// Spawns with umask 077, so the engine's files (state, plans, provider caches) are private from
+/// creation. The mask is process-wide, so it is set only around the spawn and restored; ferry's
+/// other threads create no files meanwhile, and any that did would only be more private.
+fn spawn_private(cmd: &mut Command) -> std::io::Result<Child> {
+    let old = umask(Mode::from_bits_truncate(0o077));
+    let child = cmd.spawn();
+    umask(old);
+    child
+}
+
+/// A running engine's process group, known to the [`Cancel`] handle while it runs.
+struct Group {
+    id: i32,
+    cancel: Option<Cancel>,
+}
+
+impl Group {
+    fn enter(pid: u32, cancel: Option<Cancel>) -> Group {
+        let id = i32::try_from(pid).unwrap_or(0);
+        if let Some(c) = &cancel {
+            c.enter(id);
+        }
+        Group { id, cancel }
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        if let Some(c) = &self.cancel {
+            c.leave(self.id);
+        }
+    }
+}
+
+struct Limits<'a> {
+    deadline: Instant,
+    grace: Duration,
+    cancel: Option<&'a Cancel>,
+    group: i32,
+}
+
+/// Why ferry stopped the engine.
+#[derive(Debug, Clone, Copy)]
+enum Stop {
+    Timeout,
+    Interrupt(i32),
+}
+
+struct Watched {
+    status: ExitStatus,
+    stopped: Option<Stop>,
+    raw: Vec<u8>,
+}
+
+/// Pumps output until the engine has exited and its pipes are drained, interrupting its group at
+/// the deadline or when ferry is interrupted, and killing it when it does not stop in time.
 fn watch(
     child: &mut Child,
     rx: &Receiver<Event>,
     sink: &mut Sink,
-    deadline: Instant,
-    grace: Duration,
-) -> std::io::Result<(ExitStatus, bool, Vec<u8>)> {
+    limits: &Limits<'_>,
+) -> std::io::Result<Watched> {
     let mut open_streams = 2usize;
     let mut raw = Vec::new();
     let mut exited: Option<(ExitStatus, Instant)> = None;
     let mut interrupted_at: Option<Instant> = None;
+    let mut stopped: Option<Stop> = None;
+    let mut killed = false;
 
     loop {
         if open_streams == 0 {
             if let Some((status, _)) = exited {
-                return Ok((status, interrupted_at.is_some(), raw));
+                return Ok(Watched {
+                    status,
+                    stopped,
+                    raw,
+                });
             }
             thread::sleep(TICK);
         } else {
@@ -166,29 +269,55 @@ fn watch(
         if exited.is_none() {
             if let Some(status) = child.try_wait()? {
                 exited = Some((status, Instant::now()));
+                // A second interrupt kills the group from the signal thread, possibly before
+                // this loop saw the first: the engine was still stopped by an interrupt.
+                if let (None, Some(sig)) = (stopped, limits.cancel.and_then(Cancel::signal)) {
+                    stopped = Some(Stop::Interrupt(sig));
+                }
             }
         }
         if let Some((status, at)) = exited {
             if at.elapsed() > DRAIN_AFTER_EXIT {
-                return Ok((status, interrupted_at.is_some(), raw));
+                return Ok(Watched {
+                    status,
+                    stopped,
+                    raw,
+                });
+            }
+            if stopped.is_some() {
+                // What is left of the group only holds the pipes open now.
+                kill_group(limits.group, Signal::SIGKILL);
             }
             continue;
         }
 
         let now = Instant::now();
-        match interrupted_at {
-            None if now >= deadline => {
-                tracing::warn!(pid = child.id(), "engine timed out; sending SIGINT");
-                signal_tree(child.id(), "INT");
-                interrupted_at = Some(now);
-            }
-            Some(at) if now >= at + grace => {
-                tracing::warn!(pid = child.id(), "engine ignored SIGINT; killing it");
-                signal_tree(child.id(), "KILL");
+        let signals = limits.cancel.map_or(0, Cancel::count);
+        if interrupted_at.is_none() && (signals > 0 || now >= limits.deadline) {
+            stopped = Some(match limits.cancel.and_then(Cancel::signal) {
+                Some(sig) if signals > 0 => Stop::Interrupt(sig),
+                _ => Stop::Timeout,
+            });
+            tracing::warn!(
+                pid = child.id(),
+                ?stopped,
+                "stopping the engine with SIGINT"
+            );
+            kill_group(limits.group, Signal::SIGINT);
+            interrupted_at = Some(now);
+        }
+        let insist = signals >= 2;
+        if let Some(at) = interrupted_at {
+            if !killed && (insist || now >= at + limits.grace) {
+                tracing::warn!(
+                    pid = child.id(),
+                    "the engine did not stop; killing its process group"
+                );
+                kill_group(limits.group, Signal::SIGKILL);
                 let _ = child.kill();
+                killed = true;
                 exited = Some((child.wait()?, now));
             }
-            _ => {}
         }
     }
 }
@@ -280,6 +409,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::options::Progress;
+    use crate::Cancel;
 
     #[test]
     fn describe_quotes_only_when_needed() {
@@ -384,5 +514,157 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    /// Running, not a zombie (Linux `/proc`).
+    fn alive(pid: &str) -> bool {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .map(|st| {
+                !st.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+            .unwrap_or(false)
+    }
+
+    fn sh(script: &str) -> Vec<OsString> {
+        vec![OsString::from("-c"), OsString::from(script)]
+    }
+
+    #[test]
+    fn an_interrupt_stops_the_engine_group_and_nothing_outlives_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("child.pid");
+        let cancel = Cancel::new();
+        let opts = RunOptions {
+            progress: Progress::Quiet,
+            cancel: Some(cancel.clone()),
+            ..RunOptions::default()
+        };
+        // The shell ignores SIGINT (so does its child): only the hard kill after the grace
+        // period stops them, and the backgrounded child must not survive it.
+        let script = format!(
+            "trap '' INT; sleep 30 & echo $! > '{}'; wait",
+            pidfile.display()
+        );
+        let c = cancel.clone();
+        let raiser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(400));
+            c.raise(2)
+        });
+        let start = Instant::now();
+        let err = run_with_grace(
+            Path::new("sh"),
+            &sh(&script),
+            Path::new("."),
+            Stdout::Stream,
+            &opts,
+            Duration::from_millis(500),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(raiser.join().unwrap(), 1);
+        assert!(
+            matches!(err, EngineError::Interrupted { signal: 2, .. }),
+            "{err:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+        let child = std::fs::read_to_string(&pidfile).unwrap();
+        thread::sleep(Duration::from_millis(200));
+        assert!(!alive(&child), "pid {child} outlived the engine");
+        assert!(!cancel.guarded(), "the group was not forgotten");
+    }
+
+    #[test]
+    fn a_second_interrupt_kills_without_waiting_for_the_grace() {
+        let cancel = Cancel::new();
+        let opts = RunOptions {
+            progress: Progress::Quiet,
+            cancel: Some(cancel.clone()),
+            ..RunOptions::default()
+        };
+        let c = cancel.clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            c.raise(15);
+            thread::sleep(Duration::from_millis(300));
+            c.raise(15);
+        });
+        let start = Instant::now();
+        let err = run_with_grace(
+            Path::new("sh"),
+            &sh("trap '' INT; sleep 30"),
+            Path::new("."),
+            Stdout::Stream,
+            &opts,
+            Duration::from_secs(60),
+        )
+        .err()
+        .unwrap();
+        assert!(
+            matches!(err, EngineError::Interrupted { signal: 15, .. }),
+            "{err:?}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn nothing_starts_after_an_interrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let cancel = Cancel::new();
+        cancel.raise(2);
+        let opts = RunOptions {
+            progress: Progress::Quiet,
+            cancel: Some(cancel),
+            ..RunOptions::default()
+        };
+        let err = run(
+            Path::new("sh"),
+            &sh(&format!("touch '{}'", marker.display())),
+            Path::new("."),
+            Stdout::Stream,
+            &opts,
+        )
+        .err()
+        .unwrap();
+        assert!(matches!(err, EngineError::Interrupted { .. }), "{err:?}");
+        assert!(!marker.exists());
+    }
+
+    #[test]
+    fn the_engine_writes_private_files() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let opts = RunOptions {
+            progress: Progress::Quiet,
+            ..RunOptions::default()
+        };
+        run(
+            Path::new("sh"),
+            &sh("mkdir d && echo x > d/f"),
+            dir.path(),
+            Stdout::Stream,
+            &opts,
+        )
+        .unwrap();
+        let mode = |p: &str| {
+            std::fs::metadata(dir.path().join(p))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!((mode("d"), mode("d/f")), (0o700, 0o600));
     }
 }

@@ -23,6 +23,7 @@ pub(crate) struct Sink {
     label: String,
     bar: Option<ProgressBar>,
     on_line: Option<LineObserver>,
+    redact: Option<crate::Redactor>,
     pub(crate) output: String,
     stderr_tail: VecDeque<String>,
 }
@@ -43,12 +44,17 @@ impl Sink {
             label: opts.label.clone(),
             bar,
             on_line: opts.on_line.clone(),
+            redact: opts.redact.clone(),
             output: String::new(),
             stderr_tail: VecDeque::new(),
         }
     }
 
     pub(crate) fn line(&mut self, stream: Stream, text: String) {
+        let text = match &self.redact {
+            Some(r) => r.redact(&text),
+            None => text,
+        };
         match (&self.on_line, self.progress) {
             (Some(observer), _) => (observer.0)(&text),
             (None, progress) => self.show(progress, &text),
@@ -65,7 +71,11 @@ impl Sink {
                     }
                 }
             }
-            Progress::Plain => eprintln!("{}", prefixed(&self.label, text)),
+            Progress::Plain => {
+                use std::io::Write as _;
+                // A closed stderr must not stop the engine's run.
+                let _ = writeln!(std::io::stderr(), "{}", prefixed(&self.label, text));
+            }
             Progress::Quiet => {}
         }
     }

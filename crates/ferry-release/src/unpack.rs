@@ -1,6 +1,9 @@
 //! Writes verified entries into a directory. Entry paths and link targets were already checked
 //! lexically by the decoder; this adds the on-disk guards: never create anything through a
 //! symlink (one from the bundle or one already in `dest`), never follow a link at the final path.
+//! An unpacked release is a work copy under the private data directory and may hold var files
+//! with secrets, so everything is owner-only from creation (0700 directories, 0600 files, 0700
+//! for executables): the executable bit is what the bundle records, not the others' bits.
 
 use crate::error::ReleaseError;
 use crate::tree::{EntryKind, TreeEntry};
@@ -43,13 +46,23 @@ fn prepare_parents(dest: &Path, path: &str) -> Result<PathBuf, ReleaseError> {
                 ))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir(&current).map_err(|e| ReleaseError::io(&current, e))?;
+                private_dir(&current)?;
             }
             Err(e) => return Err(ReleaseError::io(&current, e)),
         }
     }
     current.push(last);
     Ok(current)
+}
+
+fn private_dir(path: &Path) -> Result<(), ReleaseError> {
+    let mut b = fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        b.mode(0o700);
+    }
+    b.create(path).map_err(|e| ReleaseError::io(path, e))
 }
 
 /// Replaces a file or link left from an earlier unpack; the new entry is then created exclusively
@@ -69,6 +82,11 @@ fn remove_existing(target: &Path, path: &str) -> Result<(), ReleaseError> {
 fn write_file(target: &Path, data: &[u8], executable: bool) -> Result<(), ReleaseError> {
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
     let mut file = options
         .open(target)
         .map_err(|e| ReleaseError::io(target, e))?;
@@ -81,7 +99,7 @@ fn write_file(target: &Path, data: &[u8], executable: bool) -> Result<(), Releas
 fn set_mode(file: &fs::File, target: &Path, executable: bool) -> Result<(), ReleaseError> {
     use std::os::unix::fs::PermissionsExt;
     // Explicit, so the result does not depend on the caller's umask.
-    let mode = if executable { 0o755 } else { 0o644 };
+    let mode = if executable { 0o700 } else { 0o600 };
     file.set_permissions(fs::Permissions::from_mode(mode))
         .map_err(|e| ReleaseError::io(target, e))
 }

@@ -217,7 +217,7 @@ fn allow_dirty_bundles_the_work_tree_and_marks_it() {
         .unwrap()
         .permissions()
         .mode();
-    assert_eq!(mode & 0o777, 0o755);
+    assert_eq!(mode & 0o777, 0o700);
 }
 
 #[test]
@@ -330,8 +330,10 @@ fn unpack_reproduces_contents_modes_and_links() {
         );
     }
     let mode = |p: &str| fs::metadata(work.join(p)).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode("scripts/check.sh"), 0o755);
-    assert_eq!(mode("infra/main.tf"), 0o644);
+    // owner-only: a work copy may hold secrets
+    assert_eq!(mode("scripts/check.sh"), 0o700);
+    assert_eq!(mode("infra/main.tf"), 0o600);
+    assert_eq!(mode("infra"), 0o700);
     let link = work.join("infra/modules/root.tf");
     assert_eq!(fs::read_link(&link).unwrap().to_str(), Some("../main.tf"));
     assert!(!work.join(".ferry-release.json").exists());
@@ -341,7 +343,7 @@ fn unpack_reproduces_contents_modes_and_links() {
     );
     // Unpacking again over the same directory gives the same result.
     store.unpack(&built.id, &work).unwrap();
-    assert_eq!(mode("scripts/check.sh"), 0o755);
+    assert_eq!(mode("scripts/check.sh"), 0o700);
 }
 
 #[test]

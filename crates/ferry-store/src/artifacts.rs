@@ -49,6 +49,11 @@ pub trait ArtifactStore: Send + Sync {
     /// A local path holding the artifact after checking it, for readers that stream from disk.
     /// Stores that are not on this disk return `None`; use [`ArtifactStore::fetch_to`].
     fn verified_path(&self, kind: ArtifactKind, hex: &str) -> Result<Option<PathBuf>>;
+    /// Removes the artifact (retention); returns the bytes freed, 0 when it was not there. A
+    /// store that keeps everything may leave the default.
+    fn remove(&self, _kind: ArtifactKind, _hex: &str) -> Result<u64> {
+        Ok(0)
+    }
 }
 
 /// sha256 of a file, streamed.
@@ -194,6 +199,20 @@ impl ArtifactStore for DirArtifactStore {
         }
         self.write_new(&path, |f| f.write_all(bytes))?;
         self.verify_file(kind, hex, &path)
+    }
+
+    fn remove(&self, kind: ArtifactKind, hex: &str) -> Result<u64> {
+        let path = self.checked_path(kind, hex)?;
+        let size = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m.len(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(io(&path)(e)),
+        };
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(size),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(io(&path)(e)),
+        }
     }
 
     fn put_file(&self, kind: ArtifactKind, hex: &str, source: &Path) -> Result<()> {

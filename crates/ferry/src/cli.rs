@@ -49,6 +49,8 @@ pub enum Command {
     Rehearse(RehearseArgs),
     /// Release a stale environment lock.
     Unlock(UnlockArgs),
+    /// Remove old plans' artifacts beyond `[project] keep_plans` per environment.
+    Gc,
     /// Per environment: current release, last deployment, pending plan, unmet gates.
     Status(EnvFilter),
     /// The ledger's record, newest first.

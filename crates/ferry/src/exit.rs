@@ -28,11 +28,11 @@ fn app_error(err: &anyhow::Error) -> Option<&AppError> {
 
 pub fn report(err: &anyhow::Error, format: Format) -> ExitCode {
     if let Some(b) = err.downcast_ref::<Blocked>() {
-        eprintln!("blocked: {b}");
+        crate::say!("blocked: {b}");
         return ExitCode::from(BLOCKED);
     }
     if let Some(f) = err.downcast_ref::<Failed>() {
-        eprintln!("error: {f}");
+        crate::say!("error: {f}");
         return ExitCode::from(1);
     }
     let app = app_error(err);
@@ -51,13 +51,17 @@ pub fn report(err: &anyhow::Error, format: Format) -> ExitCode {
         });
         json(&doc);
     }
+    if let Some(signal) = app.and_then(AppError::interrupted_by) {
+        crate::say!("{err:#}");
+        return ExitCode::from(u8::try_from(128 + signal).unwrap_or(1));
+    }
     if blocked {
-        eprintln!("blocked: {err}");
+        crate::say!("blocked: {err}");
         return ExitCode::from(BLOCKED);
     }
-    eprintln!("error: {err}");
+    crate::say!("error: {err}");
     for cause in err.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        crate::say!("  caused by: {cause}");
     }
     ExitCode::from(1)
 }

@@ -45,11 +45,10 @@ impl Ctx {
     /// The project's local-mode operations context.
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
-        Ok(App::open_local(
-            project,
-            Arc::new(SystemClock),
-            Arc::new(CliObserver::new()),
-        )?)
+        Ok(
+            App::open_local(project, Arc::new(SystemClock), Arc::new(CliObserver::new()))?
+                .with_cancel(crate::signals::cancel()),
+        )
     }
 
     /// Who is acting. Self-asserted in local mode (see DESIGN.md's trust model).
@@ -140,15 +139,15 @@ impl CliObserver {
 
     fn say(&self, text: &str) {
         match self.bar.lock().ok().and_then(|b| b.clone()) {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(bar) => bar.suspend(|| crate::say!("{text}")),
+            None => crate::say!("{text}"),
         }
     }
 
     fn live(&self, label: &str, line: &str) {
         match self.progress {
             Progress::Quiet => {}
-            Progress::Plain => eprintln!("[{label}] {line}"),
+            Progress::Plain => crate::say!("[{label}] {line}"),
             Progress::Terminal => {
                 if line.trim().is_empty() {
                     return;

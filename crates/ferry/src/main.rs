@@ -11,6 +11,7 @@ mod exit;
 mod front;
 mod output;
 mod render;
+mod signals;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     output::init_logging(cli.verbose);
+    signals::install();
     let format = cli.format;
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

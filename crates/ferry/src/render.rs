@@ -176,7 +176,7 @@ pub fn history(events: &[Event]) {
 
 pub fn releases(list: &[ReleaseListed]) {
     if list.is_empty() {
-        eprintln!("no releases yet; run `ferry release create`");
+        crate::say!("no releases yet; run `ferry release create`");
     }
     for r in list {
         let rel = &r.release;

@@ -6,6 +6,7 @@ pub mod approve;
 pub mod audit;
 pub mod ci;
 pub mod drift;
+pub mod gc;
 pub mod init;
 pub mod ledger;
 pub mod plan;

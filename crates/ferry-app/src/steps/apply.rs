@@ -20,6 +20,14 @@ fn tail(output: &str) -> String {
     lines[lines.len().saturating_sub(200)..].join("\n")
 }
 
+/// A work dir is either reused or unpacked; the match arms that cannot happen say so instead
+/// of panicking.
+fn unreachable_workdir<T>() -> Result<T> {
+    Err(AppError::Invalid(
+        "internal: no work directory for the apply".to_string(),
+    ))
+}
+
 impl App {
     /// Re-derives the assessment of a stored plan from its artifacts and the release's settings.
     fn rederive(
@@ -47,6 +55,7 @@ impl App {
             }
         };
         let json = fetch(sha, "ferry-plan.json")?;
+        self.learn_plan_secrets(&json);
         let baseline = match &plan.baseline {
             Some(b) => {
                 let bp = self.ledger.plan(b)?.ok_or_else(|| {
@@ -105,20 +114,34 @@ impl App {
         }
         let release = self.release(&plan.release)?;
         let s = self.settings(&plan.env, &release.id)?;
-        let unpacked = self.unpack(&s, &release, &plan.env)?;
+        // Planned a moment ago by this process: its initialised work dir is used as it is.
+        let reused = match fresh {
+            Some(_) => self.reuse_workdir(&plan.env, &release.id, true),
+            None => None,
+        };
+        let (unpacked, reused) = match reused {
+            Some(wd) => (None, Some(wd)),
+            None => (Some(self.unpack(&s, &release, &plan.env)?), None),
+        };
+        let module_dir = match (&unpacked, &reused) {
+            (Some(u), _) => u.module_dir.clone(),
+            (None, Some(wd)) => wd.module_dir.clone(),
+            (None, None) => unreachable_workdir()?,
+        };
         let derived;
-        let verdicts = match fresh {
-            Some(a) => Verdicts::Derived(a),
-            None => {
-                derived = self.rederive(plan, &s, &unpacked.root)?;
+        let verdicts = match (fresh, &unpacked) {
+            (Some(a), _) => Verdicts::Derived(a),
+            (None, Some(u)) => {
+                derived = self.rederive(plan, &s, &u.root)?;
                 Verdicts::Derived(&derived)
             }
+            (None, None) => unreachable_workdir()?,
         };
         let gates = self.plan_gates(&s, plan, &release, verdicts, automatic)?;
         if !gates.is_empty() {
             return Err(AppError::blocked(headline, gates));
         }
-        let local_plan = unpacked.module_dir.join("ferry.tfplan");
+        let local_plan = module_dir.join("ferry.tfplan");
         self.artifacts
             .fetch_to(ArtifactKind::PlanFile, plan.id.hex(), &local_plan)
             .map_err(|e| match e {
@@ -128,10 +151,16 @@ impl App {
                 )),
                 e => e.into(),
             })?;
-        let wd = self.init(&s, unpacked, true)?;
+        let wd = match (reused, unpacked) {
+            (Some(wd), _) => wd,
+            (None, Some(u)) => self.init(&s, u, true)?,
+            (None, None) => unreachable_workdir()?,
+        };
         // Terraform itself does not notice a plan made against an empty state being applied
         // twice, so ferry compares the state identity the plan was made against first.
-        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let identity = wd
+            .engine
+            .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;
         let planned = (plan.state_lineage.clone(), plan.state_serial);
         let current = (
             identity.as_ref().map(|i| i.lineage.clone()),
@@ -162,6 +191,16 @@ impl App {
             )?;
             return Err(AppError::Conflict(msg));
         }
+        self.check_interrupt(|| {
+            format!(
+                "stopped before applying plan {} to '{}'. Nothing was applied: the state of '{}' is as it was and the plan is still pending. To continue: `ferry apply --env {} --plan {}` (or promote again)",
+                plan.id.short(),
+                plan.env,
+                plan.env,
+                plan.env,
+                plan.id.short()
+            )
+        })?;
         let kind = plan.purpose.kind();
         let ev = self.event(
             who.as_str(),
@@ -196,23 +235,36 @@ impl App {
                     status: DeploymentStatus::Succeeded,
                     at: self.now(),
                     error: None,
-                    log: tail(&log.output),
+                    log: self.redact(&tail(&log.output)),
                 },
                 "deployment.succeeded",
+            ),
+            Err(e) if e.interrupted_by().is_some() => (
+                DeploymentOutcome {
+                    status: DeploymentStatus::Interrupted,
+                    at: self.now(),
+                    error: Some(self.redact(&e.to_string())),
+                    log: self.redact(&tail(e.output().unwrap_or_default())),
+                },
+                "deployment.interrupted",
             ),
             Err(e) => (
                 DeploymentOutcome {
                     status: DeploymentStatus::Failed,
                     at: self.now(),
-                    error: Some(e.to_string()),
-                    log: tail(e.output().unwrap_or_default()),
+                    error: Some(self.redact(&e.to_string())),
+                    log: self.redact(&tail(e.output().unwrap_or_default())),
                 },
                 "deployment.failed",
             ),
         };
-        let message = match &outcome.error {
-            None => format!("deployed release {} ({kind})", release.id.short()),
-            Some(e) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
+        let message = match (&outcome.error, outcome.status) {
+            (None, _) => format!("deployed release {} ({kind})", release.id.short()),
+            (Some(e), DeploymentStatus::Interrupted) => format!(
+                "apply interrupted: {}; the engine was stopped and wrote its state",
+                e.lines().next().unwrap_or("")
+            ),
+            (Some(e), _) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
         };
         let ev = self.event(
             who.as_str(),
@@ -225,12 +277,33 @@ impl App {
         self.ledger
             .finish_deployment(deployment_id, &outcome, &ev)?;
         if let Err(e) = result {
+            if let Some(signal) = e.interrupted_by() {
+                return Err(AppError::Interrupted {
+                    signal,
+                    message: format!(
+                        "the apply of plan {plan} (release {release}) to '{env}' was stopped; deployment #{deployment_id} is recorded as interrupted and its plan can no longer be used. \
+                         The engine wrote the state as far as it got, so '{env}' may be partly changed (a resource being created may be tainted). \
+                         The lock of '{env}' is released. To continue: `ferry plan --env {env}` shows what the state is now, then `ferry promote --to {env}` again",
+                        plan = plan.id.short(),
+                        release = release.id.short(),
+                        env = plan.env,
+                    ),
+                });
+            }
             return Err(AppError::Engine(e).context(format!(
                 "apply of plan {} to '{}' failed; recorded as failed in the ledger",
                 plan.id.short(),
                 plan.env
             )));
         }
+        self.check_interrupt(|| {
+            format!(
+                "stopped after the apply of plan {} to '{}' succeeded (deployment #{deployment_id}), before it was verified: release {} is deployed there but not known-good. To continue: promote it again (a no-op apply, then verification)",
+                plan.id.short(),
+                plan.env,
+                release.id.short()
+            )
+        })?;
         self.verify_deployment(who, &s, &release, deployment_id, &wd)?;
         self.ledger.deployment(deployment_id)?.ok_or_else(|| {
             AppError::NotFound(format!(

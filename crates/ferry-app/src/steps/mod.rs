@@ -8,5 +8,6 @@ pub(crate) mod drive;
 pub(crate) mod gates;
 pub(crate) mod plan;
 pub(crate) mod rehearse;
+pub(crate) mod secrets;
 pub(crate) mod verify;
 pub(crate) mod workdir;

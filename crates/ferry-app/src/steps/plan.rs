@@ -156,7 +156,9 @@ impl App {
         baseline: Option<&Baseline>,
     ) -> Result<Evaluated> {
         let wd = self.prepare(s, release, work_name, false)?;
-        let identity = wd.engine.state_identity(&wd.module_dir, &wd.opts)?;
+        let identity = wd
+            .engine
+            .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;
         let plan_file = wd.module_dir.join("ferry.tfplan");
         wd.engine
             .plan(&wd.module_dir, &wd.var_files, &plan_file, &wd.opts)?;
@@ -164,6 +166,7 @@ impl App {
         let plan_json = wd.module_dir.join("ferry-plan.json");
         wd.engine
             .show_json_to(&wd.module_dir, &plan_file, &plan_json, &wd.opts)?;
+        self.learn_plan_secrets(&plan_json);
         let info = wd.engine.info();
         let config = self.release_config(&release.id)?;
         let release_text = release.id.to_string();
@@ -178,6 +181,9 @@ impl App {
             plan_json: baseline.map(|b| b.json.as_path()),
         });
         let assessment = assess::assess(&subject, &plan_json, upstream.as_ref())?;
+        if work_name == s.env {
+            self.keep_workdir(&s.env, &release.id, &wd);
+        }
         Ok(Evaluated {
             plan_file,
             plan_json,
@@ -210,7 +216,24 @@ impl App {
             release.id.short()
         ));
         let baseline = self.baseline(&s, release)?;
-        let ev = self.evaluate(&s, release, env, baseline.as_ref())?;
+        let ev = self
+            .evaluate(&s, release, env, baseline.as_ref())
+            .map_err(|e| match e.interrupted_by() {
+                Some(signal) => AppError::Interrupted {
+                    signal,
+                    message: format!(
+                        "stopped while planning release {} for '{env}'. Nothing was applied: the state of '{env}' is as it was, and no plan was recorded. To continue: run the same command again (e.g. `ferry promote --to {env}`)",
+                        release.id.short()
+                    ),
+                },
+                None => e,
+            })?;
+        self.check_interrupt(|| {
+            format!(
+                "stopped after planning release {} for '{env}'. Nothing was applied: the state of '{env}' is as it was, and no plan was recorded. To continue: run the same command again (e.g. `ferry promote --to {env}`)",
+                release.id.short()
+            )
+        })?;
         let plan_id = PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?;
         let json_sha = ferry_store::sha256_file(&ev.plan_json)?;
         self.artifacts
@@ -228,8 +251,8 @@ impl App {
             purpose,
             summary: review.summary,
             verdict: review.verdict,
-            review: serde_json::to_value(&review).unwrap_or_default(),
-            policy: ev.assessment.policy_json(),
+            review: self.redact_json(serde_json::to_value(&review).unwrap_or_default()),
+            policy: self.redact_json(ev.assessment.policy_json()),
             policy_denied: ev.assessment.denials() > 0,
             state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
             state_serial: ev.identity.as_ref().map(|i| i.serial),
@@ -255,6 +278,12 @@ impl App {
             None => vec![],
         };
         self.ledger.record_plan(&record, &carried, &events)?;
+        // Retention is housekeeping: a failure is said, never fails the plan.
+        if let Err(e) = self.retain_plans(env) {
+            self.warn(&format!(
+                "warning: could not remove old plans of '{env}': {e}"
+            ));
+        }
         Ok(Planned {
             record,
             review,

@@ -50,11 +50,18 @@ impl App {
             workdir: wd.module_dir.clone(),
             sensitive: ferry_verify::sensitive_values(&outputs),
         };
+        for v in &ctx.sensitive {
+            self.redactor.add(v);
+        }
         let observer = self.observer.clone();
+        let redactor = self.redactor.clone();
         let report = ferry_verify::run(&spec, &ctx, &mut |line: &str| {
-            observer.note(Note::Verify { env, line })
+            observer.note(Note::Verify {
+                env,
+                line: &redactor.redact(line),
+            })
         });
-        let json = serde_json::to_value(&report).unwrap_or_default();
+        let json = self.redact_json(serde_json::to_value(&report).unwrap_or_default());
         if report.passed {
             let ev = self.event(
                 who.as_str(),
@@ -68,20 +75,22 @@ impl App {
                 .record_verification(deployment, true, &json, &self.now(), &ev)?;
             return Ok(());
         }
-        let detail = report
-            .checks
-            .iter()
-            .filter(|c| !c.passed)
-            .map(|c| {
-                format!(
-                    "{} ({} attempt(s)): {}",
-                    c.name,
-                    c.attempts,
-                    c.detail.lines().last().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = self.redact(
+            &report
+                .checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| {
+                    format!(
+                        "{} ({} attempt(s)): {}",
+                        c.name,
+                        c.attempts,
+                        c.detail.lines().last().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
         let ev = self.event(
             who.as_str(),
             Some(env),

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+#[derive(Clone)]
 pub struct Workdir {
     /// The unpacked release (the project root inside the bundle).
     pub root: PathBuf,
@@ -19,6 +20,7 @@ pub struct Workdir {
     pub var_files: Vec<PathBuf>,
     pub engine: Engine,
     pub opts: RunOptions,
+    pub backend: StateBackend,
 }
 
 impl App {
@@ -67,6 +69,19 @@ impl App {
             observer.note(Note::Engine { env: &label, line })
         })));
         opts.env = vec![("FERRY_ENV".to_string(), env.to_string())];
+        // One provider download per machine, not per plan and apply: a cache shared by every
+        // work dir, unless the user keeps their own.
+        if !ferry_engine::user_plugin_cache(&opts.env) {
+            let cache = self.project.data_dir.join("plugin-cache");
+            if ferry_store::artifacts::create_private_dir(&cache).is_ok() {
+                opts.env.push((
+                    "TF_PLUGIN_CACHE_DIR".to_string(),
+                    cache.to_string_lossy().into_owned(),
+                ));
+            }
+        }
+        opts.cancel = Some(self.cancel.clone());
+        opts.redact = Some(self.redactor.clone());
         opts
     }
 
@@ -78,6 +93,12 @@ impl App {
         work_name: &str,
     ) -> Result<Unpacked> {
         let work = self.project.data_dir.join("work").join(work_name);
+        if let Ok(mut k) = self.kept_workdir.lock() {
+            // About to be replaced.
+            if k.as_ref().is_some_and(|(_, _, wd)| wd.root == work) {
+                *k = None;
+            }
+        }
         if work.exists() {
             std::fs::remove_dir_all(&work)
                 .map_err(|e| AppError::io(format!("cannot clear {}", work.display()), e))?;
@@ -105,6 +126,11 @@ impl App {
             }
             var_files.push(path);
         }
+        self.learn_config_secrets(
+            &module_dir,
+            &var_files,
+            &self.run_options(&s.env, false).env,
+        );
         Ok(Unpacked {
             root: work,
             module_dir,
@@ -119,14 +145,43 @@ impl App {
         let mut opts = self.run_options(&s.env, apply);
         opts.env
             .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
-        engine.init(&u.module_dir, &self.state_backend(s), &opts)?;
+        let backend = self.state_backend(s);
+        engine.init(&u.module_dir, &backend, &opts)?;
         Ok(Workdir {
+            backend,
             root: u.root,
             module_dir: u.module_dir,
             var_files: u.var_files,
             engine,
             opts,
         })
+    }
+
+    /// The work dir this process planned `release` for `env` in, initialised, when it is still
+    /// there: the apply that follows in the same command uses it instead of unpacking and
+    /// initialising again (the plan file is fetched and hash-checked into it all the same).
+    pub(crate) fn reuse_workdir(
+        &self,
+        env: &str,
+        release: &ferry_core::ReleaseId,
+        apply: bool,
+    ) -> Option<Workdir> {
+        let kept = self.kept_workdir.lock().ok()?.clone()?;
+        let (k_env, k_release, mut wd) = kept;
+        if k_env != env || &k_release != release || !wd.module_dir.is_dir() {
+            return None;
+        }
+        let mut opts = self.run_options(env, apply);
+        opts.env
+            .push(("FERRY_RELEASE".to_string(), release.to_string()));
+        wd.opts = opts;
+        Some(wd)
+    }
+
+    pub(crate) fn keep_workdir(&self, env: &str, release: &ferry_core::ReleaseId, wd: &Workdir) {
+        if let Ok(mut k) = self.kept_workdir.lock() {
+            *k = Some((env.to_string(), release.clone(), wd.clone()));
+        }
     }
 
     /// [`App::unpack`] then [`App::init`].

@@ -85,6 +85,8 @@ impl Sandbox {
             progress: Progress::Quiet,
             label: label.into(),
             on_line: None,
+            cancel: None,
+            redact: None,
         }
     }
 

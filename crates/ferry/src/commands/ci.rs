@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, cmd: CiCommand) -> Result<()> {
             }
             let generated = ci_generate(&project, provider, path.as_deref(), VERSION)?;
             for w in &generated.warnings {
-                eprintln!("warning: {w}");
+                crate::say!("warning: {w}");
             }
             ci_write(&project, &generated)?;
             match ctx.format {

@@ -16,12 +16,12 @@ struct Demo {
 
 impl Demo {
     fn say(&self, text: &str) {
-        println!("\n== {text}");
+        crate::out!("\n== {text}");
     }
 
     /// Runs `ferry <args>` as `user`, shows its output, and checks the exit code.
     fn ferry(&self, user: &str, args: &[&str], expect: i32) -> Result<String> {
-        println!("$ FERRY_USER={user} ferry {}", args.join(" "));
+        crate::out!("$ FERRY_USER={user} ferry {}", args.join(" "));
         let out = Command::new(&self.exe)
             .arg("-C")
             .arg(&self.dir)
@@ -35,7 +35,7 @@ impl Demo {
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         let stderr = String::from_utf8_lossy(&out.stderr);
         for line in stderr.lines().chain(stdout.lines()) {
-            println!("  {line}");
+            crate::out!("  {line}");
         }
         let code = out.status.code().unwrap_or(-1);
         if code != expect {
@@ -163,7 +163,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         anyhow::anyhow!("{e}\n(the README's demo command installs the pinned Terraform for you)")
     })?;
     run_story(&demo)?;
-    println!(
+    crate::out!(
         "\nThe demo project is at {} (its ledger: .ferry/ledger.db). Done in {:.1}s.",
         demo.dir.display(),
         started.elapsed().as_secs_f64()
@@ -185,7 +185,7 @@ fn run_story(d: &Demo) -> Result<()> {
     d.say("Cut release v1: a content-addressed bundle of the committed tree");
     let v1 = release_id(&d.ferry(dev, &["release", "create"], 0)?)?;
     d.ferry(dev, &["release", "create"], 0)?;
-    println!("  (the same commit gives the same id, {v1})");
+    crate::out!("  (the same commit gives the same id, {v1})");
 
     d.say("dev applies automatically");
     d.ferry(dev, &["promote", "--to", "dev"], 0)?;
@@ -206,7 +206,7 @@ fn run_story(d: &Demo) -> Result<()> {
     )?;
     d.ferry(dev, &["apply", "--env", "prod"], 0)?;
     d.ferry(dev, &["apply", "--env", "prod"], 1)?;
-    println!("  (a plan is applied once)");
+    crate::out!("  (a plan is applied once)");
 
     d.say("v2: a code change (web app 1.1.0) promoted the same way");
     d.edit("infra/variables.tf", "\"1.0.0\"", "\"1.1.0\"")?;

@@ -8,7 +8,7 @@ use anyhow::Result;
 pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
     let v = ferry_app::ops::init::init(&ctx.start()?, args.check, ctx.data_dir().as_deref())?;
     if v.scaffolded {
-        eprintln!(
+        crate::say!(
             "wrote {} with environments {}",
             v.config.display(),
             v.environments.join(" → ")

@@ -9,6 +9,7 @@ mod ci;
 mod completions;
 mod demo;
 mod drift;
+mod gc;
 mod init;
 mod ledger;
 mod plan;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Policy(cmd) => policy::run(&ctx, cmd),
         Command::Demo(args) => demo::run(args),
         Command::Unlock(args) => unlock::run(&ctx, args),
+        Command::Gc => gc::run(&ctx),
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
         Command::Ci(cmd) => ci::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, args),

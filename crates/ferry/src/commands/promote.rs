@@ -26,7 +26,7 @@ fn ask(env: &str, plan: &str) -> Result<bool> {
     if !stdin.is_terminal() {
         return Ok(false);
     }
-    eprint!("apply plan {plan} to '{env}'? [y/N] ");
+    crate::output::note_raw(&format!("apply plan {plan} to '{env}'? [y/N] "));
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     stdin

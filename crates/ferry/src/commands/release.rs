@@ -17,7 +17,7 @@ pub fn run(ctx: &Ctx, cmd: ReleaseCommand) -> Result<()> {
             match ctx.format {
                 Format::Json => json(&v),
                 _ => {
-                    eprintln!(
+                    crate::say!(
                         "{} release of {}{} \"{}\" ({} files, {} bytes compressed)",
                         if v.already_existed {
                             "already have the"

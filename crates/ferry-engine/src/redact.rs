@@ -1,0 +1,175 @@
+//! Values that must never be shown or stored: the values of sensitive variables and outputs.
+//!
+//! One [`Redactor`] is shared by everything that prints or records on behalf of an operation
+//! (engine lines, verification output, policy messages, errors, ledger rows). Values are added
+//! as they become known (the var files before the plan, the plan's sensitivity markers after
+//! it), and every text passes through [`Redactor::redact`] before it leaves the process.
+
+use std::sync::{Arc, RwLock};
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "(sensitive value)";
+
+/// Shorter values are not redacted: replacing "1" or "true" everywhere would garble the
+/// output and hide nothing (such a value is guessed anyway).
+const MIN_SECRET_LEN: usize = 4;
+
+#[derive(Clone, Default)]
+pub struct Redactor(Arc<RwLock<Vec<String>>>);
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the values themselves.
+        f.debug_struct("Redactor")
+            .field("values", &self.len())
+            .finish()
+    }
+}
+
+impl Redactor {
+    pub fn new() -> Redactor {
+        Redactor::default()
+    }
+
+    /// Adds `value` (and the forms it takes when printed inside a JSON or HCL string).
+    pub fn add(&self, value: &str) {
+        let mut forms = vec![value.to_string()];
+        if let Ok(quoted) = serde_json::to_string(value) {
+            let inner = &quoted[1..quoted.len() - 1];
+            if inner != value {
+                forms.push(inner.to_string());
+            }
+        }
+        if let Ok(mut v) = self.0.write() {
+            for f in forms {
+                if f.len() >= MIN_SECRET_LEN && !v.contains(&f) {
+                    v.push(f);
+                }
+            }
+            // Longest first, so a secret containing another is replaced whole.
+            v.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// Adds every string leaf of `value` (a sensitive object or list is secret throughout).
+    pub fn add_json(&self, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::String(s) => self.add(s),
+            serde_json::Value::Number(n) => self.add(&n.to_string()),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| self.add_json(v)),
+            serde_json::Value::Object(o) => o.values().for_each(|v| self.add_json(v)),
+            _ => {}
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().map(|v| v.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `text` with every known secret replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let Ok(values) = self.0.read() else {
+            return text.to_string();
+        };
+        let mut out = text.to_string();
+        for v in values.iter() {
+            if out.contains(v.as_str()) {
+                out = out.replace(v.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+
+    /// Whether `bytes` hold a known secret (for checks that nothing leaked).
+    pub fn leaks(&self, bytes: &[u8]) -> bool {
+        let Ok(values) = self.0.read() else {
+            return false;
+        };
+        values
+            .iter()
+            .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
+    }
+}
+
+/// The value of `name` in the environment the engine inherits (e.g. a user's own
+/// `TF_PLUGIN_CACHE_DIR`, which ferry then leaves alone).
+pub fn inherited_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Whether the user keeps a provider plugin cache of their own: `TF_PLUGIN_CACHE_DIR`, or
+/// `plugin_cache_dir` in the CLI configuration the engine reads (`TF_CLI_CONFIG_FILE`, else
+/// `~/.terraformrc` / `~/.tofurc`). ferry then leaves the caching to it.
+pub fn user_plugin_cache(env: &[(String, String)]) -> bool {
+    let from = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| inherited_env(name))
+    };
+    if from("TF_PLUGIN_CACHE_DIR").is_some() {
+        return true;
+    }
+    let files: Vec<std::path::PathBuf> = match from("TF_CLI_CONFIG_FILE") {
+        Some(f) => vec![f.into()],
+        None => inherited_env("HOME")
+            .map(|h| {
+                vec![
+                    format!("{h}/.terraformrc").into(),
+                    format!("{h}/.tofurc").into(),
+                ]
+            })
+            .unwrap_or_default(),
+    };
+    files.iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            t.lines()
+                .any(|l| l.trim_start().starts_with("plugin_cache_dir"))
+        })
+    })
+}
+
+/// The value the engine will see for input variable `name`: `TF_VAR_<name>` from the options'
+/// environment, else from the environment the engine inherits.
+pub fn var_from_environment(name: &str, env: &[(String, String)]) -> Option<String> {
+    let key = format!("TF_VAR_{name}");
+    env.iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(&key).ok())
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn redacts_plain_and_json_escaped_forms_longest_first() {
+        let r = Redactor::new();
+        r.add("hunter2\"x");
+        r.add("hunter2\"x-and-more");
+        r.add("ab"); // too short to matter
+        assert_eq!(
+            r.redact(r#"a hunter2"x-and-more b "hunter2\"x" ab"#),
+            r#"a (sensitive value) b "(sensitive value)" ab"#
+        );
+        assert!(r.leaks(b"..hunter2\"x.."));
+        assert!(!format!("{r:?}").contains("hunter"));
+    }
+
+    #[test]
+    fn a_sensitive_object_is_secret_throughout() {
+        let r = Redactor::new();
+        r.add_json(&serde_json::json!({"user": "admin-user", "port": 54321, "on": true}));
+        assert_eq!(
+            r.redact("admin-user:54321"),
+            "(sensitive value):(sensitive value)"
+        );
+    }
+}
