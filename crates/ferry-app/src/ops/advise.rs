@@ -49,7 +49,7 @@ pub enum AdviseView {
         env: String,
         plan: PlanId,
         prompt: Filled,
-        advice: AdviceView,
+        advice: Box<AdviceView>,
         attempts: u32,
     },
 }
@@ -253,7 +253,7 @@ impl App {
             env: input.env.clone(),
             plan: plan.id,
             prompt,
-            advice: AdviceView::new(record),
+            advice: Box::new(AdviceView::new(record)),
             attempts: answer.attempts,
         })
     }

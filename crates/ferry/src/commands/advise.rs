@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, args: AdviseArgs) -> Result<()> {
             );
         }
         AdviseView::Advised { advice, .. } => {
-            crate::render::advice(std::slice::from_ref(advice), true);
+            crate::render::advice(std::slice::from_ref(advice.as_ref()), true);
         }
     }
     Ok(())
