@@ -55,6 +55,9 @@ pub enum AppError {
     Plan(#[from] ferry_plan::PlanError),
     #[error(transparent)]
     Audit(#[from] ferry_audit::AuditError),
+    /// A prompt template, the `[advisor]` table, or the advisor endpoint.
+    #[error(transparent)]
+    Advisor(#[from] ferry_advisor::AdvisorError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -134,6 +137,8 @@ impl AppError {
             AppError::Release(_) => "release",
             AppError::Plan(_) => "plan",
             AppError::Audit(_) => "audit",
+            AppError::Advisor(e) if e.is_endpoint_fault() => "advisor",
+            AppError::Advisor(_) => "invalid",
             AppError::Io { .. } => "io",
             AppError::Context { .. } => "error",
         }

@@ -94,6 +94,9 @@ pub struct ApprovalView {
     pub approvals: usize,
     pub needed: u32,
     pub rehearsal: Option<RehearsalRecord>,
+    /// The advisor's answers about the plan: untrusted, counted by no gate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<AdviceView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -142,6 +145,9 @@ pub struct PendingView {
     pub approvals_needed: u32,
     pub unmet_gates: Vec<String>,
     pub approve_command: Option<String>,
+    /// The newest advice about the plan: untrusted, counted by no gate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<AdviceView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -204,6 +210,32 @@ pub struct StoredReview {
     pub plan: PlanView,
     pub status: String,
     pub denials: usize,
+    /// The advisor's answers about the plan, newest first: untrusted, counted by no gate.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<AdviceView>,
+}
+
+/// Stored advice as front ends show it: always labelled, its text stripped of escape sequences
+/// again at display (it came from a model).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdviceView {
+    /// Always "untrusted advice: it approves nothing and counts toward no gate".
+    pub label: &'static str,
+    #[serde(flatten)]
+    pub record: ferry_store::AdviceRecord,
+}
+
+pub const ADVICE_LABEL: &str = "untrusted advice: it approves nothing and counts toward no gate";
+
+impl AdviceView {
+    pub fn new(mut record: ferry_store::AdviceRecord) -> AdviceView {
+        record.answer = ferry_advisor::untrusted_text(&record.answer);
+        record.model = ferry_advisor::untrusted_text(&record.model);
+        AdviceView {
+            label: ADVICE_LABEL,
+            record,
+        }
+    }
 }
 
 pub(crate) fn plan_view(

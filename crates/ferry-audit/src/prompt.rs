@@ -42,8 +42,10 @@ pub fn redacted(file: &InputFile, module: &RootModule) -> String {
     text
 }
 
-fn findings(report: &Report, pair: &str) -> String {
-    let mut out = String::new();
+/// ferry's findings for `pair`, one Markdown list item each, most telling first as the report
+/// orders them; what the advisor's environment-audit prompt lists.
+pub fn finding_lines(report: &Report, pair: &str) -> Vec<String> {
+    let mut out = Vec::new();
     for d in report
         .differences
         .iter()
@@ -59,28 +61,31 @@ fn findings(report: &Report, pair: &str) -> String {
         } else {
             " (root module)".into()
         };
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "- {} {} `{}`{values} — {}{accepted}",
             d.class.as_str(),
             d.subject.as_str(),
             d.name,
             d.why
-        );
+        ));
     }
     for c in &report.copy_paste {
-        let _ = writeln!(
-            out,
+        out.push(format!(
             "- {} copy-paste: {} ({:?})",
             c.class.as_str(),
             c.finding.paths.join(", "),
             c.finding.kind
-        );
-    }
-    if out.is_empty() {
-        out.push_str("- none: every difference ferry found is a quantity difference\n");
+        ));
     }
     out
+}
+
+fn findings(report: &Report, pair: &str) -> String {
+    let lines = finding_lines(report, pair);
+    if lines.is_empty() {
+        return "- none: every difference ferry found is a quantity difference\n".into();
+    }
+    lines.join("\n") + "\n"
 }
 
 /// The review prompt for `pair` (default: the last pair, the one closest to production).

@@ -75,6 +75,10 @@ pub const CASES: &[(&str, Case)] = &[
         "plan_transitions_follow_the_lifecycle",
         plan_transitions_follow_the_lifecycle,
     ),
+    (
+        "advice_is_chained_and_changes_no_gate",
+        advice::advice_is_chained_and_changes_no_gate,
+    ),
 ];
 
 /// Runs every case on a fresh fixture; the names of failed cases with their errors.
@@ -92,6 +96,9 @@ macro_rules! ensure {
         }
     };
 }
+
+// After `ensure!`, so the cases in it can use the macro.
+mod advice;
 
 fn ok<T>(r: crate::Result<T>, what: &str) -> Result<T, String> {
     r.map_err(|e| format!("{what}: {e}"))

@@ -90,6 +90,12 @@ pub trait Ledger: Send + Sync {
     /// The newest rehearsal made after deploying `release`.
     fn latest_rehearsal(&self, release: &ReleaseId) -> Result<Option<RehearsalRecord>>;
 
+    /// Stores an advisor's answer about a plan (of any status); NotFound when the plan is not
+    /// in the ledger. Changes no plan, approval or gate.
+    fn record_advice(&self, advice: &AdviceRecord, event: &NewEvent) -> Result<()>;
+    /// The advice about `plan`, newest first.
+    fn advice(&self, plan: &PlanId) -> Result<Vec<AdviceRecord>>;
+
     /// Appends a narration event that changes no row.
     fn record_event(&self, event: &NewEvent) -> Result<()>;
     /// Events, newest first.

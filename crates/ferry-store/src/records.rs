@@ -188,3 +188,23 @@ pub struct RehearsalRecord {
     /// Findings and messages, as JSON.
     pub detail: serde_json::Value,
 }
+
+/// An AI advisor's answer about one plan. Advice is shown to the person deciding, labelled as
+/// untrusted; no gate reads it, so it can never approve, reject, unblock or acknowledge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdviceRecord {
+    pub plan: PlanId,
+    pub env: String,
+    /// The model that answered, as the endpoint named it.
+    pub model: String,
+    /// The prompt template's name and version.
+    pub template: String,
+    pub template_version: u32,
+    /// `sha256:<hex>` of the filled prompt that was sent.
+    pub prompt_sha256: String,
+    /// The answer, escape sequences and control characters already removed.
+    pub answer: String,
+    pub at: String,
+    /// Who asked for it.
+    pub by: String,
+}

@@ -19,6 +19,7 @@
 //! `postgres` user when it exists, else as `nobody`.
 
 mod binaries;
+pub mod chat;
 
 pub use binaries::{default_search_dirs, find_binaries};
 

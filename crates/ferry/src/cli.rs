@@ -70,6 +70,11 @@ pub enum Command {
     Ci(CiCommand),
     /// Re-plan an environment's running release: resources changed outside IaC (exit 3).
     Drift(DriftArgs),
+    /// Ask an AI advisor about a plan (or print the prompt to paste): untrusted advice, never an approval.
+    Advise(AdviseArgs),
+    /// The prompt library: built-in templates and the project's prompts/.
+    #[command(subcommand)]
+    Prompt(PromptCommand),
     /// Print a shell completion script.
     Completions(CompletionsArgs),
     /// Print the JSON Schema of ferry.toml (for editors).
@@ -160,6 +165,26 @@ pub struct PlanArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct AdviseArgs {
+    #[arg(long)]
+    pub env: String,
+    /// The plan to advise on (default: the environment's pending plan).
+    #[arg(long)]
+    pub plan: Option<String>,
+    /// The prompt template to fill (default: plan-review).
+    #[arg(long, value_name = "NAME")]
+    pub template: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromptCommand {
+    /// Every template in effect: name, version, where it comes from.
+    List,
+    /// A template as written (front matter and body).
+    Show { name: String },
+}
+
+#[derive(Debug, Args)]
 pub struct ReviewArgs {
     /// A plan JSON file (`terraform show -json`); works without a project.
     pub plan: Option<PathBuf>,
@@ -175,6 +200,12 @@ pub struct ReviewArgs {
     /// Findings listed for people (human, markdown); the count left out is stated. JSON lists all.
     #[arg(long, value_name = "N")]
     pub max_findings: Option<usize>,
+    /// Print the filled review prompt for an AI assistant instead of the review (exit 0).
+    #[arg(long)]
+    pub prompt: bool,
+    /// The prompt template to fill (default: plan-review).
+    #[arg(long, value_name = "NAME", requires = "prompt")]
+    pub template: Option<String>,
 }
 
 #[derive(Debug, Args)]

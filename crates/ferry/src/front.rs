@@ -51,6 +51,23 @@ impl Ctx {
         )
     }
 
+    /// The advisor's API key (the value of the variable `[advisor] api_key_env` names) and every
+    /// other secret this process knows of, for the prompt's redaction. An unreadable `[advisor]`
+    /// table yields no key here; the operation reports it.
+    pub fn advisor_secrets(&self, project: Option<&Project>) -> (Option<String>, Vec<String>) {
+        let key = project
+            .and_then(|p| ferry_app::ops::advise::advisor_config(p).ok())
+            .and_then(|c| c.endpoint)
+            .and_then(|e| e.api_key_env)
+            .and_then(|name| var(&name));
+        let mut secrets: Vec<String> = ["FERRY_TOKEN", "OPENAI_API_KEY", "PGPASSWORD"]
+            .into_iter()
+            .filter_map(var)
+            .collect();
+        secrets.extend(key.clone());
+        (key, secrets)
+    }
+
     /// Who is acting. Self-asserted in local mode (see DESIGN.md's trust model).
     pub fn claim(&self, root: &Path) -> Result<Claim> {
         let origin = origin();

@@ -3,8 +3,8 @@
 
 use crate::output::{color_stdout, line, out};
 use ferry_app::views::{
-    ApprovalView, DriftView, PlanView, PromoteView, ReleaseListed, ReleaseShown, StatusView,
-    UnlockView,
+    AdviceView, ApprovalView, DriftView, PlanView, PromoteView, ReleaseListed, ReleaseShown,
+    StatusView, UnlockView,
 };
 use ferry_store::{ApprovalRecord, DeploymentRecord, Event, RehearsalRecord};
 
@@ -103,6 +103,42 @@ pub fn approved(v: &ApprovalView) {
     if let Some(r) = &v.rehearsal {
         line(readiness(r));
     }
+    advice(&v.advice, false);
+}
+
+/// Advice, labelled as untrusted and quoted line by line, so a model's text can never pass for
+/// ferry's own output. `full`: the whole answer; otherwise its first lines.
+pub fn advice(list: &[AdviceView], full: bool) {
+    const PREVIEW: usize = 6;
+    for a in list {
+        let r = &a.record;
+        line(format!(
+            "Advice on plan {} from {} ({} v{}, asked by {} at {}) — {}",
+            r.plan.short(),
+            r.model,
+            r.template,
+            r.template_version,
+            r.by,
+            r.at,
+            a.label
+        ));
+        let lines: Vec<&str> = r.answer.lines().collect();
+        let shown = if full {
+            lines.len()
+        } else {
+            PREVIEW.min(lines.len())
+        };
+        for l in &lines[..shown] {
+            line(format!("  │ {l}"));
+        }
+        if shown < lines.len() {
+            line(format!(
+                "  │ … {} more line(s): `ferry review --env {}`",
+                lines.len() - shown,
+                r.env
+            ));
+        }
+    }
 }
 
 pub fn rejected(r: &ApprovalRecord) {
@@ -150,6 +186,12 @@ pub fn status(v: &StatusView) {
             ));
             for g in &p.unmet_gates {
                 line(format!("    unmet: {g}"));
+            }
+            if let Some(a) = &p.advice {
+                line(format!(
+                    "    advice: from {} at {} ({}); `ferry review --env {}` shows it",
+                    a.record.model, a.record.at, a.label, e.name
+                ));
             }
         }
         if let Some(l) = &e.lock {

@@ -182,6 +182,7 @@ impl App {
             approvals: judged.counted.len(),
             needed: s.approvals,
             rehearsal: self.ledger.latest_rehearsal(&plan.release)?,
+            advice: self.advice_views(&plan.id)?,
         })
     }
 

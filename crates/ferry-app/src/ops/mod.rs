@@ -2,6 +2,7 @@
 //! and the acting [`crate::Claim`], returning a view from [`crate::views`] or an
 //! [`crate::AppError`]. Operations share steps (`crate::steps`), never each other.
 
+pub mod advise;
 pub mod approve;
 pub mod audit;
 pub mod ci;

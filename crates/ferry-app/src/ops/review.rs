@@ -47,6 +47,7 @@ impl App {
         })?;
         let (denials, _) = policy_counts(&plan.policy);
         let status = plan.status.as_str().to_string();
+        let advice = self.advice_views(&plan.id)?;
         let planned = crate::steps::plan::Planned {
             record: plan,
             review,
@@ -56,6 +57,7 @@ impl App {
             plan: self.planned_view(&planned)?,
             status,
             denials,
+            advice,
         })
     }
 }

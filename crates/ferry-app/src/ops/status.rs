@@ -51,6 +51,12 @@ impl App {
                         unmet_gates: unmet.iter().map(|g| g.to_string()).collect(),
                         approve_command: (s.approvals > 0)
                             .then(|| approve_command(name, &p.id.to_string(), warnings)),
+                        advice: self
+                            .ledger
+                            .advice(&p.id)?
+                            .into_iter()
+                            .next()
+                            .map(crate::views::AdviceView::new),
                     })
                 }
                 None => None,

@@ -2,6 +2,7 @@
 //! view) never block a running promotion, schema versioned with `PRAGMA user_version`, every
 //! write an IMMEDIATE transaction so two ferry processes serialize on it.
 
+mod advice;
 mod ops;
 mod rows;
 mod schema;
@@ -274,8 +275,26 @@ impl SqliteLedger {
                 chain::row_digest(&h),
             );
         }
+        // Sealing an old ledger (at CHAINED_SINCE) runs before later steps made their tables.
+        let advice = if table_exists(conn, "advice").map_err(|e| self.sql(e))? {
+            rows::advice(conn, "", &[]).map_err(r)?
+        } else {
+            Vec::new()
+        };
+        for (seq, a) in advice {
+            out.insert(("advice".into(), seq.to_string()), chain::row_digest(&a));
+        }
         Ok(out)
     }
+}
+
+fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n > 0)
 }
 
 /// The ledger holds plans' review and who approved what: owner-only.

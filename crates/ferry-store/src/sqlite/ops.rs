@@ -598,6 +598,14 @@ impl Ledger for SqliteLedger {
         .map(|(_, r)| r))
     }
 
+    fn record_advice(&self, advice: &AdviceRecord, event: &NewEvent) -> Result<()> {
+        self.insert_advice(advice, event)
+    }
+
+    fn advice(&self, plan: &PlanId) -> Result<Vec<AdviceRecord>> {
+        self.advice_of(plan)
+    }
+
     fn record_event(&self, event: &NewEvent) -> Result<()> {
         self.write(|tx| self.append(tx, event, vec![]))
     }

@@ -13,6 +13,8 @@ pub(crate) const APPROVAL_COLUMNS: &str =
 pub(crate) const DEPLOYMENT_COLUMNS: &str = "id, env, release_id, plan_id, kind, by_whom, started_at, finished_at, status, verified, error, verification, verified_at, replaces";
 pub(crate) const REHEARSAL_COLUMNS: &str =
     "seq, env, release_id, target_id, at, ready, verdict, summary, detail";
+pub(crate) const ADVICE_COLUMNS: &str =
+    "seq, plan_id, env, model, template, template_version, prompt_sha256, answer, at, by_whom";
 pub(crate) const LOCK_COLUMNS: &str = "env, holder, token, purpose, since, expires_at";
 
 /// A row that exists but does not make sense (bad id, unknown status): the ledger is corrupt.
@@ -223,6 +225,32 @@ pub(crate) fn rehearsals(
 ) -> Read<Vec<(i64, RehearsalRecord)>> {
     let sql = format!("SELECT {REHEARSAL_COLUMNS} FROM rehearsals {where_}");
     query(conn, &sql, params, rehearsal_row)
+}
+
+fn advice_row(r: &Row<'_>) -> Read<(i64, AdviceRecord)> {
+    Ok((
+        r.get(0)?,
+        AdviceRecord {
+            plan: parse("advice plan", &r.get::<_, String>(1)?)?,
+            env: r.get(2)?,
+            model: r.get(3)?,
+            template: r.get(4)?,
+            template_version: r.get(5)?,
+            prompt_sha256: r.get(6)?,
+            answer: r.get(7)?,
+            at: r.get(8)?,
+            by: r.get(9)?,
+        },
+    ))
+}
+
+pub(crate) fn advice(
+    conn: &Connection,
+    where_: &str,
+    params: &[&dyn ToSql],
+) -> Read<Vec<(i64, AdviceRecord)>> {
+    let sql = format!("SELECT {ADVICE_COLUMNS} FROM advice {where_}");
+    query(conn, &sql, params, advice_row)
 }
 
 fn lock_row(r: &Row<'_>) -> Read<LockRecord> {

@@ -107,6 +107,23 @@ ALTER TABLE locks ADD COLUMN expires_at TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_env ON events(env, seq);
 CREATE INDEX deployments_env ON deployments(env, id);
 "#,
+    // Advice (issue 14): an AI advisor's answers attached to plans. Its own step, so it merges
+    // with other branches' steps in either order; it touches no other table.
+    r#"
+CREATE TABLE advice (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    plan_id TEXT NOT NULL REFERENCES plans(id),
+    env TEXT NOT NULL,
+    model TEXT NOT NULL,
+    template TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    prompt_sha256 TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    at TEXT NOT NULL,
+    by_whom TEXT NOT NULL
+);
+CREATE INDEX advice_plan ON advice(plan_id, seq);
+"#,
 ];
 
 /// The version from which rows are covered by the hash chain; older ledgers are sealed when

@@ -19,10 +19,14 @@ pub fn run(ctx: &Ctx, args: AuditArgs) -> Result<()> {
     };
     if args.prompt {
         // The prompt is advice for a person and their assistant, not a gate: it always exits 0.
-        out(&ferry_audit::prompt::prompt(
+        let (_, secrets) = ctx.advisor_secrets(Some(&project));
+        let filled = ferry_app::ops::advise::audit_prompt(
+            &project,
             &audit,
             args.pair.last().map(String::as_str),
-        )?);
+            &secrets,
+        )?;
+        out(&filled.text);
         return Ok(());
     }
     let report = &audit.report;

@@ -2,6 +2,7 @@
 //! `ferry-app`, and renders the view. No command module uses another; shared renderings live in
 //! `crate::render`.
 
+mod advise;
 mod apply;
 mod approve;
 mod audit;
@@ -15,6 +16,7 @@ mod ledger;
 mod plan;
 mod policy;
 mod promote;
+mod prompt;
 mod release;
 mod review;
 mod status;
@@ -69,6 +71,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
         Command::Ci(cmd) => ci::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, args),
+        Command::Advise(args) => advise::run(&ctx, args),
+        Command::Prompt(cmd) => prompt::run(&ctx, cmd),
         Command::Completions(args) => completions::completions(args),
         Command::Schema => completions::schema(),
     }

@@ -26,6 +26,9 @@ fn render(format: Format, review: &Review, max: Option<usize>) {
 
 pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     if let Some(env) = &args.env {
+        if args.prompt {
+            return prompt_env(ctx, env, args.template.as_deref());
+        }
         return review_env(ctx, env, args.max_findings);
     }
     let Some(plan) = args.plan else {
@@ -34,6 +37,22 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     let start = ctx.start().ok();
     let config = ferry_app::ops::review::review_config(start.as_deref(), args.config.as_deref())?;
     let review = ferry_app::ops::review::review_file(&plan, args.baseline.as_deref(), &config)?;
+    if args.prompt {
+        // A prompt is advice for a person and their assistant, not a gate: it always exits 0.
+        let project = start
+            .as_deref()
+            .and_then(|s| ferry_app::Project::discover(s, None).ok());
+        let (_, secrets) = ctx.advisor_secrets(project.as_ref());
+        let filled = ferry_app::ops::advise::file_review_prompt(
+            &review,
+            args.baseline.is_some(),
+            start.as_deref(),
+            args.template.as_deref(),
+            &secrets,
+        )?;
+        out(&filled.text);
+        return Ok(());
+    }
     render(ctx.format, &review, args.max_findings);
     if review.verdict == Verdict::Block {
         let blocking = review
@@ -50,13 +69,25 @@ pub fn run(ctx: &Ctx, args: ReviewArgs) -> Result<()> {
     Ok(())
 }
 
+/// The filled prompt for the environment's pending plan (else its newest); exit 0.
+fn prompt_env(ctx: &Ctx, env: &str, template: Option<&str>) -> Result<()> {
+    let app = ctx.app()?;
+    let (_, secrets) = ctx.advisor_secrets(Some(&app.project));
+    let (_, filled) = app.plan_prompt(env, None, template, &secrets)?;
+    out(&filled.text);
+    Ok(())
+}
+
 /// The stored review of the environment's pending plan (else its newest), in any format; exit 3
 /// when its verdict is block or a policy denies it.
 fn review_env(ctx: &Ctx, env: &str, max: Option<usize>) -> Result<()> {
     let app = ctx.app()?;
     let v = app.review_env(env)?;
     match ctx.format {
-        Format::Human => crate::render::plan(&v.plan),
+        Format::Human => {
+            crate::render::plan(&v.plan);
+            crate::render::advice(&v.advice, true);
+        }
         Format::Markdown => out(&crate::comment::plan(&v.plan, max)),
         Format::Json => render(Format::Json, &v.plan.review, max),
     }

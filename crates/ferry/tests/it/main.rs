@@ -2,9 +2,11 @@
 //! The `ferry` binary end to end: one test binary (link time dominates on small machines), one
 //! module per area. End-to-end modules drive the real binary against the pinned Terraform.
 
+mod advise_cli;
 mod audit_cli;
 mod ci_cli;
 mod common;
+mod e2e_advise;
 mod e2e_drift;
 mod e2e_foundation;
 mod e2e_gates;

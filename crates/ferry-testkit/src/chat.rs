@@ -1,0 +1,185 @@
+//! A loopback HTTP server that speaks just enough of the OpenAI chat-completions protocol for
+//! the advisor's tests: each connection gets the next scripted [`Reply`] (a plain JSON answer,
+//! a server-sent event stream, an error status, or raw bytes cut off mid-answer), and every
+//! request is recorded (path, headers, body) so a test can assert exactly what ferry sent.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with this JSON body.
+    Json(serde_json::Value),
+    /// 200 `text/event-stream` with one `data:` event per item, then `data: [DONE]` when `done`.
+    Stream { events: Vec<String>, done: bool },
+    /// Any status with extra headers and a body.
+    Status {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// These bytes as they are, then the connection is closed.
+    Raw(Vec<u8>),
+}
+
+impl Reply {
+    /// A complete plain answer.
+    pub fn answer(model: &str, text: &str) -> Reply {
+        Reply::Json(serde_json::json!({
+            "id": "chatcmpl-test",
+            "object": "chat.completion",
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        }))
+    }
+
+    /// A complete streamed answer: `pieces` as deltas, a finish_reason, `[DONE]`.
+    pub fn streamed(model: &str, pieces: &[&str]) -> Reply {
+        let mut events: Vec<String> = pieces
+            .iter()
+            .map(|p| {
+                serde_json::json!({"model": model, "choices": [{"index": 0, "delta": {"content": p}, "finish_reason": null}]})
+                    .to_string()
+            })
+            .collect();
+        events.push(
+            serde_json::json!({"model": model, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                .to_string(),
+        );
+        Reply::Stream { events, done: true }
+    }
+}
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+pub struct ChatServer {
+    /// The base URL to put in `[advisor] url` (`http://127.0.0.1:PORT/v1`).
+    pub url: String,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl ChatServer {
+    /// Serves `replies` in order, one per connection; further connections get a 500.
+    pub fn start(replies: Vec<Reply>) -> std::io::Result<ChatServer> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let url = format!("http://{}/v1", listener.local_addr()?);
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            let mut replies = replies.into_iter();
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let reply = replies.next().unwrap_or(Reply::Status {
+                    status: 500,
+                    headers: vec![],
+                    body: "no more scripted replies".into(),
+                });
+                if let Some(r) = serve(stream, reply) {
+                    if let Ok(mut all) = seen.lock() {
+                        all.push(r);
+                    }
+                }
+            }
+        });
+        Ok(ChatServer { url, requests })
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+fn serve(stream: TcpStream, reply: Reply) -> Option<Recorded> {
+    let mut reader = BufReader::new(stream.try_clone().ok()?);
+    let mut line = String::new();
+    reader.read_line(&mut line).ok()?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let path = parts.next()?.to_string();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h).ok()?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    let recorded = Recorded {
+        method,
+        path,
+        headers,
+        body: String::from_utf8_lossy(&body).to_string(),
+    };
+    let mut out = stream;
+    let _ = match reply {
+        Reply::Json(v) => respond(&mut out, 200, &[], "application/json", &v.to_string()),
+        Reply::Stream { events, done } => {
+            let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+            if done {
+                body.push_str("data: [DONE]\n\n");
+            }
+            respond(&mut out, 200, &[], "text/event-stream", &body)
+        }
+        Reply::Status {
+            status,
+            headers,
+            body,
+        } => respond(&mut out, status, &headers, "application/json", &body),
+        Reply::Raw(bytes) => out.write_all(&bytes),
+    };
+    let _ = out.flush();
+    Some(recorded)
+}
+
+fn respond(
+    out: &mut TcpStream,
+    status: u16,
+    headers: &[(String, String)],
+    content_type: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (n, v) in headers {
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    out.write_all(head.as_bytes())?;
+    out.write_all(body.as_bytes())
+}
