@@ -2,7 +2,7 @@
 //!
 //! Every event carries the hash of its own content and of the previous event, so editing,
 //! inserting or deleting an event breaks the chain from that event on. Every write that creates
-//! or changes a row the gates read (releases, plans, approvals, deployments, rehearsals) appends,
+//! or changes a row the gates read (releases, plans, approvals, deployments, rehearsals, migration runs and approvals) appends,
 //! in the same transaction, an event naming that row and the digest of its new content. So a row
 //! edited with SQL no longer matches the digest its last event recorded, a row inserted with SQL
 //! has no event at all, and a deleted row leaves an event pointing at nothing.
@@ -17,12 +17,14 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The tables whose rows the chain covers.
-pub const COVERED: [&str; 5] = [
+pub const COVERED: [&str; 7] = [
     "releases",
     "plans",
     "approvals",
     "deployments",
     "rehearsals",
+    "migration_runs",
+    "migration_approvals",
 ];
 
 /// One row named by an event: table, key and digest of the row's content after the write.

@@ -75,6 +75,10 @@ pub const CASES: &[(&str, Case)] = &[
         "plan_transitions_follow_the_lifecycle",
         plan_transitions_follow_the_lifecycle,
     ),
+    (
+        "migration_rows_are_recorded_and_chained",
+        migrations::migration_rows_are_recorded_and_chained,
+    ),
 ];
 
 /// Runs every case on a fresh fixture; the names of failed cases with their errors.
@@ -756,3 +760,6 @@ fn plan_transitions_follow_the_lifecycle(f: &Fixture) -> Result<(), String> {
     ensure!(ok(l.verify(), "verify")?.ok(), "transitions are chained");
     Ok(())
 }
+
+#[path = "conformance_migrations.rs"]
+mod migrations;

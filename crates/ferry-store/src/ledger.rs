@@ -90,6 +90,23 @@ pub trait Ledger: Send + Sync {
     /// The newest rehearsal made after deploying `release`.
     fn latest_rehearsal(&self, release: &ReleaseId) -> Result<Option<RehearsalRecord>>;
 
+    /// Records one `ferry migrate apply` (succeeded or failed); its sequence number.
+    fn record_migration_run(&self, run: &MigrationRunRecord, event: &NewEvent) -> Result<i64>;
+    /// Migration runs, newest first.
+    fn migration_runs(&self, env: Option<&str>) -> Result<Vec<MigrationRunRecord>>;
+    fn record_migration_approval(
+        &self,
+        approval: &MigrationApprovalRecord,
+        event: &NewEvent,
+    ) -> Result<()>;
+    /// The approvals of one migration plan (environment, set, digest), oldest first.
+    fn migration_approvals(
+        &self,
+        env: &str,
+        set: &str,
+        digest: &str,
+    ) -> Result<Vec<MigrationApprovalRecord>>;
+
     /// Appends a narration event that changes no row.
     fn record_event(&self, event: &NewEvent) -> Result<()>;
     /// Events, newest first.

@@ -2,6 +2,7 @@
 //! view) never block a running promotion, schema versioned with `PRAGMA user_version`, every
 //! write an IMMEDIATE transaction so two ferry processes serialize on it.
 
+mod migrations;
 mod ops;
 mod rows;
 mod schema;
@@ -274,6 +275,7 @@ impl SqliteLedger {
                 chain::row_digest(&h),
             );
         }
+        self.covered_migration_rows(conn, &mut out)?;
         Ok(out)
     }
 }
