@@ -48,6 +48,10 @@ pub struct App {
     pub releases: ReleaseStore,
     pub clock: Arc<dyn Clock>,
     pub observer: Arc<dyn Observer>,
+    /// Reads an environment variable by name: where database URLs come from
+    /// (`[environment.databases] url_env`). The front end supplies it (the CLI: the process
+    /// environment); by default every variable is unset.
+    pub vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
     said: Mutex<BTreeSet<String>>,
 }
@@ -90,6 +94,7 @@ impl App {
             releases,
             clock,
             observer,
+            vars: Arc::new(|_| None),
             release_configs: Mutex::new(HashMap::new()),
             said: Mutex::new(BTreeSet::new()),
         }

@@ -51,6 +51,9 @@ pub enum AppError {
     Plan(#[from] ferry_plan::PlanError),
     #[error(transparent)]
     Audit(#[from] ferry_audit::AuditError),
+    /// A migration could not be checked, applied or rehearsed (database, history, files).
+    #[error(transparent)]
+    Migrate(#[from] ferry_migrate::MigrateError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -128,6 +131,7 @@ impl AppError {
             AppError::Release(_) => "release",
             AppError::Plan(_) => "plan",
             AppError::Audit(_) => "audit",
+            AppError::Migrate(_) => "migrate",
             AppError::Io { .. } => "io",
             AppError::Context { .. } => "error",
         }
@@ -180,5 +184,8 @@ invalid_from!(
     ferry_plan::ReviewConfigError,
     ferry_policy::PolicyError,
     ferry_verify::VerifyError,
-    ferry_sign::SignError
+    ferry_sign::SignError,
+    ferry_migrate::ConfigError,
+    ferry_migrate::SetError,
+    ferry_migrate::check::CheckError
 );

@@ -45,11 +45,11 @@ impl Ctx {
     /// The project's local-mode operations context.
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
-        Ok(App::open_local(
-            project,
-            Arc::new(SystemClock),
-            Arc::new(CliObserver::new()),
-        )?)
+        let mut app =
+            App::open_local(project, Arc::new(SystemClock), Arc::new(CliObserver::new()))?;
+        // Database URLs come from the variables ferry.toml names (`url_env`).
+        app.vars = Arc::new(|name| std::env::var(name).ok());
+        Ok(app)
     }
 
     /// Who is acting. Self-asserted in local mode (see DESIGN.md's trust model).

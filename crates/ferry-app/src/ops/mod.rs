@@ -6,6 +6,7 @@ pub mod approve;
 pub mod audit;
 pub mod init;
 pub mod ledger;
+pub mod migrate;
 pub mod plan;
 pub mod policy;
 pub mod promote;

@@ -93,6 +93,10 @@ pub enum UnmetGate {
     RollbackStrandsData {
         reasons: Vec<String>,
     },
+    /// On a scratch copy of the schema, a pending migration or a compat query failed.
+    MigrationRehearsalFailed {
+        reasons: Vec<String>,
+    },
 }
 
 impl fmt::Display for UnmetGate {
@@ -164,6 +168,11 @@ impl fmt::Display for UnmetGate {
                 }
                 Ok(())
             }
+            UnmetGate::MigrationRehearsalFailed { reasons } => write!(
+                f,
+                "the migration rehearsal failed: {}",
+                reasons.join("; ")
+            ),
             UnmetGate::RollbackStrandsData { reasons } => write!(
                 f,
                 "rolling back would strand the data: {}; fix forward instead (or restore the schema first)",

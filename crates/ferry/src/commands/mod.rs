@@ -8,6 +8,7 @@ mod audit;
 mod demo;
 mod init;
 mod ledger;
+mod migrate;
 mod plan;
 mod policy;
 mod promote;
@@ -23,13 +24,18 @@ use anyhow::Result;
 
 /// `--format markdown` only where a markdown rendering exists: a usage error (exit 2) elsewhere.
 fn check_format(command: &Command, format: Format) {
-    let markdown = matches!(command, Command::Review(_) | Command::Audit(_));
+    let markdown = matches!(
+        command,
+        Command::Review(_)
+            | Command::Audit(_)
+            | Command::Migrate(crate::cli::MigrateCommand::Check { .. })
+    );
     if format == Format::Markdown && !markdown {
         use clap::CommandFactory;
         Cli::command()
             .error(
                 clap::error::ErrorKind::InvalidValue,
-                "--format markdown is available for `review` and `audit`; use human or json here",
+                "--format markdown is available for `review`, `audit` and `migrate check`; use human or json here",
             )
             .exit();
     }
@@ -59,5 +65,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(args),
         Command::Unlock(args) => unlock::run(&ctx, args),
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
+        Command::Migrate(cmd) => migrate::run(&ctx, cmd),
     }
 }
