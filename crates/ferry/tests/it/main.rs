@@ -6,6 +6,7 @@ mod audit_cli;
 mod common;
 mod e2e_foundation;
 mod e2e_gates;
+mod e2e_migrate;
 mod e2e_review;
 mod e2e_trust;
 mod policy_cli;
