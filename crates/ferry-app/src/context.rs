@@ -41,6 +41,9 @@ impl Claim {
     }
 }
 
+/// Looks up an environment variable by name (see [`App::vars`]).
+pub type Vars = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub struct App {
     pub project: Project,
     pub ledger: Arc<dyn Ledger>,
@@ -51,7 +54,7 @@ pub struct App {
     /// Reads an environment variable by name: where database URLs come from
     /// (`[environment.databases] url_env`). The front end supplies it (the CLI: the process
     /// environment); by default every variable is unset.
-    pub vars: Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    pub vars: Vars,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
     said: Mutex<BTreeSet<String>>,
 }

@@ -35,7 +35,7 @@ fn check_format(command: &Command, format: Format) {
         Cli::command()
             .error(
                 clap::error::ErrorKind::InvalidValue,
-                "--format markdown is available for `review`, `audit` and `migrate check`; use human or json here",
+                "--format markdown is available for `review` and `audit` (and `migrate check`); use human or json here",
             )
             .exit();
     }

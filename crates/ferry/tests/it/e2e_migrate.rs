@@ -401,3 +401,45 @@ fn migrate_check_works_without_a_project_and_keeps_the_json_contract() {
     assert_eq!(code, 1);
     assert!(err.contains("V1__drop.sql:1: SQL does not parse"), "{err}");
 }
+
+#[test]
+fn the_prod_review_shows_migration_readiness_next_to_rollback_readiness() {
+    let Some(pg) = pg() else { return };
+    let d = Db::new(pg);
+    d.p.release();
+    d.ok(&["promote", "--to", "dev"]);
+    d.ok(&["promote", "--to", "staging", "--yes"]);
+    d.ok(&["migrate", "apply", "--env", "dev"]);
+    d.ok(&["migrate", "apply", "--env", "staging"]);
+    d.story("r4");
+    d.p.commit("r4: drop legacy_flags, acknowledged");
+    d.p.release();
+    d.ok(&["promote", "--to", "dev"]);
+    for env in ["dev", "staging"] {
+        let digest = d.digest(env);
+        let (code, out, err) = d.run_as(
+            "lead@example.com",
+            &[
+                "migrate",
+                "approve",
+                "--env",
+                env,
+                "--plan",
+                &digest,
+                "--acknowledge-contract",
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        d.ok(&["migrate", "apply", "--env", env]);
+    }
+    // staging rehearses its rollback after the deploy: the previous release predates the drop.
+    d.ok(&["promote", "--to", "staging", "--yes"]);
+    let (code, out, err) = d.run(&["promote", "--to", "prod"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(
+        out.contains("rollback readiness (rehearsed in 'staging'")
+            && out.contains("NOT READY")
+            && out.contains("migration readiness: the database has applied contract migration V0003__drop_legacy_flags.sql"),
+        "{out}"
+    );
+}
