@@ -41,6 +41,9 @@ impl Claim {
     }
 }
 
+/// Looks up an environment variable by name (see [`App::vars`]).
+pub type Vars = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub struct App {
     pub project: Project,
     pub ledger: Arc<dyn Ledger>,
@@ -54,6 +57,10 @@ pub struct App {
     /// Secrets known to this operation, removed from everything shown or stored; shared with
     /// the front end so its own output is cleaned too.
     pub redactor: ferry_engine::Redactor,
+    /// Reads an environment variable by name: where database URLs come from
+    /// (`[environment.databases] url_env`). The front end supplies it (the CLI: the process
+    /// environment); by default every variable is unset.
+    pub vars: Vars,
     release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
     /// The work dir of the last plan this process made (env, release), for its apply.
     pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
@@ -100,6 +107,7 @@ impl App {
             observer,
             cancel: ferry_engine::Cancel::new(),
             redactor: ferry_engine::Redactor::new(),
+            vars: Arc::new(|_| None),
             release_configs: Mutex::new(HashMap::new()),
             kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),

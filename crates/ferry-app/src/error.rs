@@ -58,6 +58,9 @@ pub enum AppError {
     /// A prompt template, the `[advisor]` table, or the advisor endpoint.
     #[error(transparent)]
     Advisor(#[from] ferry_advisor::AdvisorError),
+    /// A migration could not be checked, applied or rehearsed (database, history, files).
+    #[error(transparent)]
+    Migrate(#[from] ferry_migrate::MigrateError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -139,6 +142,7 @@ impl AppError {
             AppError::Audit(_) => "audit",
             AppError::Advisor(e) if e.is_endpoint_fault() => "advisor",
             AppError::Advisor(_) => "invalid",
+            AppError::Migrate(_) => "migrate",
             AppError::Io { .. } => "io",
             AppError::Context { .. } => "error",
         }
@@ -201,5 +205,8 @@ invalid_from!(
     ferry_policy::PolicyError,
     ferry_verify::VerifyError,
     ferry_sign::SignError,
-    ferry_ci::CiError
+    ferry_ci::CiError,
+    ferry_migrate::ConfigError,
+    ferry_migrate::SetError,
+    ferry_migrate::check::CheckError
 );

@@ -282,8 +282,14 @@ pub fn readiness_line(r: &RehearsalRecord) -> String {
         s.create, s.update, s.replace, s.delete
     );
     if r.ready {
+        // Rehearsals recorded before ferry migrate have no migration verdict.
+        let migrations = if r.detail["migrations"].is_array() {
+            "; migration readiness: READY (the target works against the database's schema)"
+        } else {
+            ""
+        };
         format!(
-            "rollback readiness (rehearsed in '{}' at {}): READY — rolling back to {} would: {changes}",
+            "rollback readiness (rehearsed in '{}' at {}): READY — rolling back to {} would: {changes}{migrations}",
             r.env,
             r.at,
             r.target.short()
@@ -299,6 +305,11 @@ pub fn readiness_line(r: &RehearsalRecord) -> String {
         };
         let mut why = list("blocking");
         why.extend(list("policy_denies"));
+        why.extend(
+            list("migrations")
+                .into_iter()
+                .map(|m| format!("migration readiness: {m}")),
+        );
         format!(
             "rollback readiness (rehearsed in '{}' at {}): NOT READY — rolling back to {} would be blocked: {}",
             r.env,

@@ -128,6 +128,10 @@ pub struct EnvironmentConfig {
     pub auto_apply: bool,
     #[serde(default)]
     pub approvals: u32,
+    /// Approvals a migration plan (`ferry migrate approve`) needs here, separate from `approvals`
+    /// and bound to the exact list of pending migration checksums.
+    #[serde(default)]
+    pub migration_approvals: u32,
     /// Identities or `group:NAME` entries allowed to approve. Empty: anyone but the excluded.
     #[serde(default)]
     pub approvers: Vec<String>,

@@ -41,6 +41,8 @@ pub struct GateSettings {
     pub from: Option<String>,
     pub auto_apply: bool,
     pub approvals: u32,
+    /// Approvals of a migration plan (its digest), separate from the infra plan's.
+    pub migration_approvals: u32,
     /// Every list must allow an approver; empty: anyone not excluded by separation of duties.
     pub approvers: Vec<ApproverList>,
     pub forbid_self_approval: bool,
@@ -133,6 +135,7 @@ pub fn effective(
         from: r.from_env().map(str::to_string),
         auto_apply: r.auto_apply,
         approvals: r.approvals,
+        migration_approvals: r.migration_approvals,
         approvers: if r.approvers.is_empty() {
             vec![]
         } else {
@@ -186,6 +189,15 @@ pub fn effective(
             w.approvals.to_string(),
         );
         s.approvals = s.approvals.max(w.approvals);
+    }
+    if w.migration_approvals != r.migration_approvals {
+        note(
+            w.migration_approvals > r.migration_approvals,
+            "migration_approvals",
+            r.migration_approvals.to_string(),
+            w.migration_approvals.to_string(),
+        );
+        s.migration_approvals = s.migration_approvals.max(w.migration_approvals);
     }
     if w.approvers != r.approvers || (!w.approvers.is_empty() && wcfg.groups != release.groups) {
         let tight = !w.approvers.is_empty();

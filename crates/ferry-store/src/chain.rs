@@ -2,8 +2,8 @@
 //!
 //! Every event carries the hash of its own content and of the previous event, so editing,
 //! inserting or deleting an event breaks the chain from that event on. Every write that creates
-//! or changes a row the gates read (releases, plans, approvals, deployments, rehearsals) — and the
-//! advice shown beside them — appends,
+//! or changes a row the gates read (releases, plans, approvals, deployments, rehearsals, migration
+//! runs and approvals) — and the advice shown beside them — appends,
 //! in the same transaction, an event naming that row and the digest of its new content. So a row
 //! edited with SQL no longer matches the digest its last event recorded, a row inserted with SQL
 //! has no event at all, and a deleted row leaves an event pointing at nothing.
@@ -18,13 +18,15 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// The tables whose rows the chain covers.
-pub const COVERED: [&str; 6] = [
+pub const COVERED: [&str; 8] = [
     "releases",
     "plans",
     "approvals",
     "deployments",
     "rehearsals",
     "advice",
+    "migration_runs",
+    "migration_approvals",
 ];
 
 /// One row named by an event: table, key and digest of the row's content after the write.

@@ -79,6 +79,10 @@ pub const CASES: &[(&str, Case)] = &[
         "advice_is_chained_and_changes_no_gate",
         advice::advice_is_chained_and_changes_no_gate,
     ),
+    (
+        "migration_rows_are_recorded_and_chained",
+        migrations::migration_rows_are_recorded_and_chained,
+    ),
 ];
 
 /// Runs every case on a fresh fixture; the names of failed cases with their errors.
@@ -763,3 +767,6 @@ fn plan_transitions_follow_the_lifecycle(f: &Fixture) -> Result<(), String> {
     ensure!(ok(l.verify(), "verify")?.ok(), "transitions are chained");
     Ok(())
 }
+
+#[path = "conformance_migrations.rs"]
+mod migrations;

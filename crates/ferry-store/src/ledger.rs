@@ -95,6 +95,22 @@ pub trait Ledger: Send + Sync {
     fn record_advice(&self, advice: &AdviceRecord, event: &NewEvent) -> Result<()>;
     /// The advice about `plan`, newest first.
     fn advice(&self, plan: &PlanId) -> Result<Vec<AdviceRecord>>;
+    /// Records one `ferry migrate apply` (succeeded or failed); its sequence number.
+    fn record_migration_run(&self, run: &MigrationRunRecord, event: &NewEvent) -> Result<i64>;
+    /// Migration runs, newest first.
+    fn migration_runs(&self, env: Option<&str>) -> Result<Vec<MigrationRunRecord>>;
+    fn record_migration_approval(
+        &self,
+        approval: &MigrationApprovalRecord,
+        event: &NewEvent,
+    ) -> Result<()>;
+    /// The approvals of one migration plan (environment, set, digest), oldest first.
+    fn migration_approvals(
+        &self,
+        env: &str,
+        set: &str,
+        digest: &str,
+    ) -> Result<Vec<MigrationApprovalRecord>>;
 
     /// Appends a narration event that changes no row.
     fn record_event(&self, event: &NewEvent) -> Result<()>;

@@ -208,3 +208,49 @@ pub struct AdviceRecord {
     /// Who asked for it.
     pub by: String,
 }
+
+/// One `ferry migrate apply` of a migration set in an environment: what it applied (in order),
+/// and the migration that failed, if one did. The target database's `ferry_schema_history`
+/// holds the same facts; the ledger is what the chain rule and the rollback guard read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationRunRecord {
+    pub env: String,
+    pub set: String,
+    /// The `[environment.databases]` name (never its URL).
+    pub database: String,
+    /// The release the migration files came from.
+    pub release: ReleaseId,
+    /// Digest of the pending list the apply started from.
+    pub plan_digest: String,
+    pub by: String,
+    pub at: String,
+    pub applied: Vec<AppliedMigrationRecord>,
+    /// The migration that failed (recorded as failed, never as applied), and why.
+    pub failed: Option<String>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedMigrationRecord {
+    pub name: String,
+    /// `sha256:<hex>` of the file.
+    pub checksum: String,
+    /// expand, lock, contract or destructive.
+    pub class: String,
+}
+
+/// A person's yes for one migration plan: the exact pending list of one set in one environment,
+/// by its digest. Invalid for any other list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationApprovalRecord {
+    pub env: String,
+    pub set: String,
+    pub digest: String,
+    pub release: ReleaseId,
+    pub by: String,
+    pub at: String,
+    /// The plan holds acknowledged contract statements and the approver accepted them.
+    pub acknowledged_contract: bool,
+    pub source: String,
+    pub via: String,
+}

@@ -79,6 +79,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the JSON Schema of ferry.toml (for editors).
     Schema,
+    /// SQL schema migrations: review, status, plan, approve, apply, rehearse.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +114,51 @@ pub struct DriftArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Safety and backward-compatibility review of SQL files or directories (no project needed);
+    /// exit 3 on block.
+    Check {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Each migration of the release's sets against the environment's database history.
+    Status(MigrateTarget),
+    /// The pending migrations, their review, their digest and the gates they have yet to pass.
+    Plan(MigrateTarget),
+    /// Approve one exact migration plan (its digest, from `ferry migrate plan`).
+    Approve(MigrateApproveArgs),
+    /// Apply the pending migrations, in order, once every gate passes.
+    Apply(MigrateTarget),
+    /// Apply the pending migrations to a scratch copy of the schema and run the compat queries
+    /// of the deployed release and its rollback target; exit 3 when any fails.
+    Rehearse(MigrateTarget),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateTarget {
+    #[arg(long)]
+    pub env: String,
+    /// The release whose migration files to use (default: the newest not abandoned).
+    #[arg(long)]
+    pub release: Option<String>,
+    /// Only this [[migration]] set (default: every set).
+    #[arg(long)]
+    pub set: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateApproveArgs {
+    #[command(flatten)]
+    pub target: MigrateTarget,
+    /// The digest of the migration plan you read (`ferry migrate plan --env ENV`).
+    #[arg(long, value_name = "DIGEST")]
+    pub plan: String,
+    /// Accept the plan's acknowledged contract statements (`-- ferry:contract <reason>`).
+    #[arg(long)]
+    pub acknowledge_contract: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,10 +45,12 @@ impl Ctx {
     /// The project's local-mode operations context.
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
-        Ok(
+        let mut app =
             App::open_local(project, Arc::new(SystemClock), Arc::new(CliObserver::new()))?
-                .with_cancel(crate::signals::cancel()),
-        )
+                .with_cancel(crate::signals::cancel());
+        // Database URLs come from the variables ferry.toml names (`url_env`).
+        app.vars = Arc::new(|name| std::env::var(name).ok());
+        Ok(app)
     }
 
     /// The advisor's API key (the value of the variable `[advisor] api_key_env` names) and every

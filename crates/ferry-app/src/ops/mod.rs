@@ -10,6 +10,7 @@ pub mod drift;
 pub mod gc;
 pub mod init;
 pub mod ledger;
+pub mod migrate;
 pub mod plan;
 pub mod policy;
 pub mod promote;

@@ -9,7 +9,7 @@ use super::plan::Planned;
 use crate::context::{App, Claim};
 use crate::error::{AppError, Result};
 use crate::views::{plan_view, PlanView, PromoteView};
-use ferry_core::promotion::{needs_confirmation, PlanPurpose};
+use ferry_core::promotion::{needs_confirmation, PlanPurpose, UnmetGate};
 use ferry_core::{Review, Verdict};
 use ferry_store::ReleaseRecord;
 
@@ -83,6 +83,20 @@ impl App {
             PlanPurpose::AutoRollback { .. } | PlanPurpose::Rehearsal
         );
         let is_rollback = purpose.kind().is_rollback();
+        if is_rollback || matches!(purpose, PlanPurpose::Rehearsal) {
+            // The rollback guard: a release that predates an applied contract migration, or
+            // whose compat queries fail against the schema now, would strand the data.
+            let reasons = self.migration_readiness(env, release)?;
+            if !reasons.is_empty() {
+                return Err(AppError::blocked(
+                    format!(
+                        "the rollback of '{env}' to release {} is blocked by the database's migrations:",
+                        release.id.short()
+                    ),
+                    vec![UnmetGate::RollbackStrandsData { reasons }],
+                ));
+            }
+        }
         let s = self.settings(env, &release.id)?;
         let planned = self.plan_or_reuse(who, env, release, purpose.clone())?;
         let view = self.planned_view(&planned)?;

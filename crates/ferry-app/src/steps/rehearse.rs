@@ -88,15 +88,27 @@ impl App {
             .filter(|f| f.severity == Severity::Block)
             .map(|f| format!("{} {}", f.kind.as_str(), f.address))
             .collect();
+        // Migration readiness next to rollback readiness; unknown counts as not ready.
+        // Only where migrations were applied; none there, nothing to strand.
+        let migrations =
+            if self.ledger.migration_runs(Some(env))?.is_empty() {
+                None
+            } else {
+                Some(self.migration_readiness(env, &target).unwrap_or_else(|e| {
+                    vec![format!("migration readiness could not be checked: {e}")]
+                }))
+            };
         let record = RehearsalRecord {
             env: env.to_string(),
             release: current.release.clone(),
             target: target.id.clone(),
             at: self.now(),
-            ready: review.verdict != Verdict::Block && denies.is_empty(),
+            ready: review.verdict != Verdict::Block
+                && denies.is_empty()
+                && migrations.as_ref().is_none_or(Vec::is_empty),
             verdict: review.verdict,
             summary: review.summary,
-            detail: serde_json::json!({"blocking": blocking, "policy_denies": denies, "findings": review.findings}),
+            detail: serde_json::json!({"blocking": blocking, "policy_denies": denies, "migrations": migrations, "findings": review.findings}),
         };
         let e = self.event(
             who.as_str(),

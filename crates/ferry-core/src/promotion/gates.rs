@@ -71,6 +71,32 @@ pub enum UnmetGate {
         holder: String,
         since: String,
     },
+    /// Pending migrations the upstream environment has not applied (same file, same checksum).
+    MigrationsNotUpstream {
+        env: String,
+        upstream: String,
+        migrations: Vec<String>,
+    },
+    /// The review of the pending migrations blocks (unacknowledged contract, destructive).
+    MigrationReviewBlocked {
+        findings: Vec<String>,
+    },
+    MigrationApprovalsMissing {
+        env: String,
+        have: usize,
+        need: usize,
+        command: String,
+        not_counted: Vec<String>,
+    },
+    /// Rolling back would strand the data: the target predates an applied contract migration
+    /// or its compat queries fail against the current schema.
+    RollbackStrandsData {
+        reasons: Vec<String>,
+    },
+    /// On a scratch copy of the schema, a pending migration or a compat query failed.
+    MigrationRehearsalFailed {
+        reasons: Vec<String>,
+    },
 }
 
 impl fmt::Display for UnmetGate {
@@ -121,6 +147,36 @@ impl fmt::Display for UnmetGate {
             UnmetGate::Locked { env, holder, since } => write!(
                 f,
                 "'{env}' is locked by {holder} since {since}; if that promotion died, `ferry unlock --env {env} --reason ...`"
+            ),
+            UnmetGate::MigrationsNotUpstream { env, upstream, migrations } => write!(
+                f,
+                "migration(s) {} have not been applied in '{upstream}', which '{env}' is promoted from; run `ferry migrate apply --env {upstream}` first",
+                migrations.join(", ")
+            ),
+            UnmetGate::MigrationReviewBlocked { findings } => write!(
+                f,
+                "the migration review blocks ({}); see `ferry migrate check`: fix the migration, or acknowledge an intended contract with `-- ferry:contract <reason>` above it",
+                findings.join("; ")
+            ),
+            UnmetGate::MigrationApprovalsMissing { env, have, need, command, not_counted } => {
+                write!(
+                    f,
+                    "'{env}' needs {need} approval(s) of this exact migration plan from distinct people, it has {have}; another person runs `{command}`"
+                )?;
+                for n in not_counted {
+                    write!(f, " (not counted: {n})")?;
+                }
+                Ok(())
+            }
+            UnmetGate::MigrationRehearsalFailed { reasons } => write!(
+                f,
+                "the migration rehearsal failed: {}",
+                reasons.join("; ")
+            ),
+            UnmetGate::RollbackStrandsData { reasons } => write!(
+                f,
+                "rolling back would strand the data: {}; fix forward instead (or restore the schema first)",
+                reasons.join("; ")
             ),
         }
     }

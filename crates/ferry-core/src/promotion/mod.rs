@@ -6,6 +6,7 @@
 pub mod approval;
 pub mod gates;
 pub mod lifecycle;
+pub mod migration;
 pub mod rollback;
 
 pub use approval::{
@@ -17,4 +18,5 @@ pub use gates::{
     UnmetGate,
 };
 pub use lifecycle::{Decision, DeploymentKind, DeploymentStatus, PlanPurpose, PlanStatus};
+pub use migration::{migration_approvals_needed, migration_gates, MigrationFacts};
 pub use rollback::{carry, current_release, rollback_target, Carry, DeploymentFact, PlanShape};

@@ -3,6 +3,7 @@
 //! write an IMMEDIATE transaction so two ferry processes serialize on it.
 
 mod advice;
+mod migrations;
 mod ops;
 mod rows;
 mod schema;
@@ -284,6 +285,7 @@ impl SqliteLedger {
         for (seq, a) in advice {
             out.insert(("advice".into(), seq.to_string()), chain::row_digest(&a));
         }
+        self.covered_migration_rows(conn, &mut out)?;
         Ok(out)
     }
 }

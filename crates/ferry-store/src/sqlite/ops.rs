@@ -606,6 +606,31 @@ impl Ledger for SqliteLedger {
         self.advice_of(plan)
     }
 
+    fn record_migration_run(&self, run: &MigrationRunRecord, event: &NewEvent) -> Result<i64> {
+        self.insert_migration_run(run, event)
+    }
+
+    fn migration_runs(&self, env: Option<&str>) -> Result<Vec<MigrationRunRecord>> {
+        self.select_migration_runs(env)
+    }
+
+    fn record_migration_approval(
+        &self,
+        a: &MigrationApprovalRecord,
+        event: &NewEvent,
+    ) -> Result<()> {
+        self.insert_migration_approval(a, event)
+    }
+
+    fn migration_approvals(
+        &self,
+        env: &str,
+        set: &str,
+        digest: &str,
+    ) -> Result<Vec<MigrationApprovalRecord>> {
+        self.select_migration_approvals(env, set, digest)
+    }
+
     fn record_event(&self, event: &NewEvent) -> Result<()> {
         self.write(|tx| self.append(tx, event, vec![]))
     }

@@ -35,7 +35,7 @@ impl From<rusqlite::Error> for ReadError {
     }
 }
 
-type Read<T> = std::result::Result<T, ReadError>;
+pub(crate) type Read<T> = std::result::Result<T, ReadError>;
 
 fn parse<T: std::str::FromStr>(item: &str, s: &str) -> Read<T>
 where
@@ -44,7 +44,7 @@ where
     s.parse().map_err(|e: T::Err| ReadError::Bad(bad(item, e)))
 }
 
-fn json<T: serde::de::DeserializeOwned>(item: &str, s: &str) -> Read<T> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(item: &str, s: &str) -> Read<T> {
     serde_json::from_str(s).map_err(|e| ReadError::Bad(bad(item, e)))
 }
 
@@ -55,7 +55,7 @@ where
     s.map(|s| parse(item, &s)).transpose()
 }
 
-fn query<T>(
+pub(crate) fn query<T>(
     conn: &Connection,
     sql: &str,
     params: &[&dyn ToSql],

@@ -124,6 +124,25 @@ CREATE TABLE advice (
 );
 CREATE INDEX advice_plan ON advice(plan_id, seq);
 "#,
+    // ferry migrate: applies and approvals of migration sets, chained like every gate-read row.
+    // The record is kept whole as JSON (its digest is what the chain covers).
+    r#"
+CREATE TABLE migration_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    set_name TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX migration_runs_env ON migration_runs(env, set_name, seq);
+CREATE TABLE migration_approvals (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    env TEXT NOT NULL,
+    set_name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX migration_approvals_plan ON migration_approvals(env, set_name, digest);
+"#,
 ];
 
 /// The version from which rows are covered by the hash chain; older ledgers are sealed when

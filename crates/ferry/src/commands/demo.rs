@@ -9,9 +9,14 @@ use std::process::Command;
 
 include!(concat!(env!("OUT_DIR"), "/demo_files.rs"));
 
+#[path = "demo_migrations.rs"]
+mod migrations;
+
 struct Demo {
     dir: PathBuf,
     exe: PathBuf,
+    /// Variables every step gets (the migration chapter's database URLs).
+    env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 impl Demo {
@@ -30,6 +35,7 @@ impl Demo {
             .env("FERRY_PROGRESS", "quiet")
             .env("TF_VAR_sim_root", self.dir.join("sim"))
             .env("NO_COLOR", "1")
+            .envs(self.env.borrow().iter().cloned())
             .output()
             .with_context(|| format!("cannot run {}", self.exe.display()))?;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -57,6 +63,7 @@ impl Demo {
             .env("FERRY_USER", user)
             .env("FERRY_PROGRESS", "quiet")
             .env("TF_VAR_sim_root", self.dir.join("sim"))
+            .envs(self.env.borrow().iter().cloned())
             .output()
             .with_context(|| format!("cannot run {}", self.exe.display()))?;
         serde_json::from_slice(&out.stdout)
@@ -158,6 +165,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let demo = Demo {
         dir,
         exe: std::env::current_exe().context("cannot find the ferry binary")?,
+        env: Default::default(),
     };
     ferry_engine::Engine::locate(None).map_err(|e| {
         anyhow::anyhow!("{e}\n(the README's demo command installs the pinned Terraform for you)")
@@ -268,8 +276,10 @@ fn run_story(d: &Demo) -> Result<()> {
     d.say("The ledger is hash-chained: `ledger verify` recomputes it");
     d.ferry(dev, &["ledger", "verify"], 0)?;
 
+    let _postgres = migrations::chapter(d)?;
+
     d.say("A change freeze on prod, added in the work tree: a gate may be tightened there (never loosened), and nothing is applied while it holds");
-    d.edit("ferry.toml", "approvals = 1", "approvals = 1\n\n[[environment.freeze]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nreason = \"demo change freeze\"")?;
+    d.edit("ferry.toml", "\napprovals = 1", "\napprovals = 1\n\n[[environment.freeze]]\ndays = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\", \"sat\", \"sun\"]\nreason = \"demo change freeze\"")?;
     d.ferry(dev, &["rollback", "--env", "prod"], 3)?;
 
     d.say("Where everything is now");

@@ -13,6 +13,7 @@ mod drift;
 mod gc;
 mod init;
 mod ledger;
+mod migrate;
 mod plan;
 mod policy;
 mod promote;
@@ -31,14 +32,18 @@ use anyhow::Result;
 fn check_format(command: &Command, format: Format) {
     let markdown = matches!(
         command,
-        Command::Review(_) | Command::Audit(_) | Command::Plan(_) | Command::Drift(_)
+        Command::Review(_)
+            | Command::Audit(_)
+            | Command::Plan(_)
+            | Command::Drift(_)
+            | Command::Migrate(crate::cli::MigrateCommand::Check { .. })
     );
     if format == Format::Markdown && !markdown {
         use clap::CommandFactory;
         Cli::command()
             .error(
                 clap::error::ErrorKind::InvalidValue,
-                "--format markdown is available for `review`, `plan`, `drift` and `audit`; use human or json here",
+                "--format markdown is available for `review`, `plan`, `drift`, `audit` and `migrate check`; use human or json here",
             )
             .exit();
     }
@@ -75,5 +80,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Prompt(cmd) => prompt::run(&ctx, cmd),
         Command::Completions(args) => completions::completions(args),
         Command::Schema => completions::schema(),
+        Command::Migrate(cmd) => migrate::run(&ctx, cmd),
     }
 }

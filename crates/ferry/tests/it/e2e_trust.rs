@@ -368,7 +368,9 @@ fn every_command_answers_json_and_markdown_only_where_it_exists() {
         let (code, _, err) = p.run(&full);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(
-            err.contains("markdown is available for `review`, `plan`, `drift` and `audit`"),
+            err.contains(
+                "markdown is available for `review`, `plan`, `drift`, `audit` and `migrate check`"
+            ),
             "{err}"
         );
     }

@@ -10,6 +10,7 @@ mod e2e_advise;
 mod e2e_drift;
 mod e2e_foundation;
 mod e2e_gates;
+mod e2e_migrate;
 mod e2e_review;
 mod e2e_trust;
 mod faults_engine;
