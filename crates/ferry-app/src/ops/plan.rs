@@ -4,9 +4,9 @@ use crate::context::{App, Claim};
 use crate::error::{AppError, Result};
 use crate::steps::plan::Baseline;
 use crate::views::{plan_view, PlanView};
-use ferry_core::promotion::{PlanPurpose, PlanStatus};
+use ferry_core::promotion::PlanPurpose;
 use ferry_core::PlanId;
-use ferry_store::{PlanRecord, ReleaseRecord};
+use ferry_store::ReleaseRecord;
 use std::path::PathBuf;
 
 impl App {
@@ -86,7 +86,16 @@ impl App {
         };
         let work = format!("{env}-speculative");
         let ev = self.evaluate(&s, &release, &work, baseline.as_ref())?;
-        let plan_id = PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?;
+        let review = ev.assessment.review.clone();
+        let record = self.plan_record(
+            who,
+            env,
+            &release,
+            PlanPurpose::Deploy,
+            &ev,
+            baseline.map(|b| b.plan),
+        )?;
+        let plan_id = record.id.clone();
         let keep = self.speculative_dir(&release);
         ferry_store::artifacts::create_private_dir(&keep)?;
         let kept = keep.join(format!("{env}.json"));
@@ -94,27 +103,6 @@ impl App {
             .map_err(|e| AppError::io(format!("cannot keep {}", kept.display()), e))?;
         std::fs::write(keep.join(format!("{env}.id")), plan_id.hex())
             .map_err(|e| AppError::io(format!("cannot write in {}", keep.display()), e))?;
-        let review = ev.assessment.review.clone();
-        let record = PlanRecord {
-            id: plan_id.clone(),
-            env: env.to_string(),
-            release: release.id.clone(),
-            created_by: who.as_str().to_string(),
-            created_at: self.now(),
-            status: PlanStatus::Pending,
-            purpose: PlanPurpose::Deploy,
-            summary: review.summary,
-            verdict: review.verdict,
-            review: serde_json::Value::Null,
-            policy: ev.assessment.policy_json(),
-            policy_denied: ev.assessment.denials() > 0,
-            state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
-            state_serial: ev.identity.as_ref().map(|i| i.serial),
-            baseline: baseline.map(|b| b.plan),
-            change_digest: Some(ev.assessment.change_digest.clone()),
-            plan_json_sha256: None,
-            engine: Some(ev.engine.clone()),
-        };
         self.ledger.record_event(&self.event(
             who.as_str(),
             Some(env),

@@ -193,6 +193,41 @@ impl App {
         })
     }
 
+    /// The ledger row of the plan `ev` made (pending; no plan JSON recorded yet), its review and
+    /// policy results redacted like everything stored.
+    pub(crate) fn plan_record(
+        &self,
+        who: &Claim,
+        env: &str,
+        release: &ReleaseRecord,
+        purpose: PlanPurpose,
+        ev: &Evaluated,
+        baseline: Option<PlanId>,
+    ) -> Result<PlanRecord> {
+        let review = &ev.assessment.review;
+        Ok(PlanRecord {
+            // A plan is named by its saved plan file's bytes.
+            id: PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?,
+            env: env.to_string(),
+            release: release.id.clone(),
+            created_by: who.as_str().to_string(),
+            created_at: self.now(),
+            status: PlanStatus::Pending,
+            purpose,
+            summary: review.summary,
+            verdict: review.verdict,
+            review: self.redact_json(serde_json::to_value(review).unwrap_or_default()),
+            policy: self.redact_json(ev.assessment.policy_json()),
+            policy_denied: ev.assessment.denials() > 0,
+            state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
+            state_serial: ev.identity.as_ref().map(|i| i.serial),
+            baseline,
+            change_digest: Some(ev.assessment.change_digest.clone()),
+            plan_json_sha256: None,
+            engine: Some(ev.engine.clone()),
+        })
+    }
+
     /// Plans `release` for `env` and records it (the caller holds the environment's lock).
     pub(crate) fn plan_release(
         &self,
@@ -234,33 +269,16 @@ impl App {
                 release.id.short()
             )
         })?;
-        let plan_id = PlanId::from_hex(&ferry_store::sha256_file(&ev.plan_file)?)?;
+        let mut record =
+            self.plan_record(who, env, release, purpose, &ev, baseline.map(|b| b.plan))?;
+        let plan_id = record.id.clone();
         let json_sha = ferry_store::sha256_file(&ev.plan_json)?;
         self.artifacts
             .put_file(ArtifactKind::PlanFile, plan_id.hex(), &ev.plan_file)?;
         self.artifacts
             .put_file(ArtifactKind::PlanJson, &json_sha, &ev.plan_json)?;
         let review = ev.assessment.review.clone();
-        let record = PlanRecord {
-            id: plan_id.clone(),
-            env: env.to_string(),
-            release: release.id.clone(),
-            created_by: who.as_str().to_string(),
-            created_at: self.now(),
-            status: PlanStatus::Pending,
-            purpose,
-            summary: review.summary,
-            verdict: review.verdict,
-            review: self.redact_json(serde_json::to_value(&review).unwrap_or_default()),
-            policy: self.redact_json(ev.assessment.policy_json()),
-            policy_denied: ev.assessment.denials() > 0,
-            state_lineage: ev.identity.as_ref().map(|i| i.lineage.clone()),
-            state_serial: ev.identity.as_ref().map(|i| i.serial),
-            baseline: baseline.map(|b| b.plan),
-            change_digest: Some(ev.assessment.change_digest.clone()),
-            plan_json_sha256: Some(json_sha),
-            engine: Some(ev.engine.clone()),
-        };
+        record.plan_json_sha256 = Some(json_sha);
         let s_ = &record.summary;
         let mut events = vec![self.event(
             who.as_str(),

@@ -127,18 +127,11 @@ impl Project {
 
     /// Starts `ferry <args>` in the background (output discarded), for concurrency and kill tests.
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
-        let probe = self.ferry(args);
-        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
-        for (k, v) in probe.get_envs() {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        cmd.args(probe.get_args())
+        std_command(&self.ferry(args))
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
-        cmd.spawn().unwrap()
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
     }
 
     pub fn ferry(&self, args: &[&str]) -> Command {
@@ -214,6 +207,20 @@ impl Project {
     pub fn data(&self) -> PathBuf {
         self.root().join(".ferry")
     }
+}
+
+/// The same `ferry` invocation as `probe` (arguments and environment) as a std command, for
+/// tests that start processes in the background.
+pub fn std_command(probe: &Command) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
+    for (k, v) in probe.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.args(probe.get_args());
+    cmd
 }
 
 pub fn run(mut cmd: Command) -> (i32, String, String) {

@@ -18,18 +18,11 @@ fn eight_concurrent_promoters_one_applies_the_others_are_refused_by_name() {
     p.release();
     let children: Vec<_> = (0..8)
         .map(|i| {
-            let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("ferry"));
             let probe = p.ferry_as(
                 &format!("promoter{i}@example.com"),
                 &["promote", "--to", "dev"],
             );
-            for (k, v) in probe.get_envs() {
-                match v {
-                    Some(v) => cmd.env(k, v),
-                    None => cmd.env_remove(k),
-                };
-            }
-            cmd.args(probe.get_args())
+            crate::common::std_command(&probe)
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
