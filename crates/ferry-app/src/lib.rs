@@ -19,6 +19,7 @@
 pub mod clock;
 pub mod context;
 pub mod error;
+pub mod ledger_url;
 pub mod lock;
 pub mod observer;
 pub mod ops;
@@ -30,5 +31,6 @@ mod steps;
 pub use clock::{Clock, SystemClock};
 pub use context::{App, Claim};
 pub use error::{AppError, Result};
+pub use ledger_url::LedgerUrl;
 pub use observer::{Note, Observer, Silent};
 pub use project::{find_root, Project, CONFIG_FILE};

@@ -164,7 +164,16 @@ pub struct MigrateApproveArgs {
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
     /// Recompute the hash chain and check every row it covers (exit 3 if broken).
-    Verify,
+    Verify(LedgerVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerVerifyArgs {
+    /// A ledger to verify instead of this project's: sqlite:PATH or
+    /// postgres://USER:PASSWORD@HOST:PORT/DB. Prefer the FERRY_LEDGER variable for a URL with a
+    /// password (command lines are visible to other users).
+    #[arg(long, env = "FERRY_LEDGER", hide_env_values = true)]
+    pub ledger: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -6,14 +6,19 @@ use crate::views::LedgerVerifyView;
 
 impl App {
     pub fn ledger_verify(&self) -> Result<LedgerVerifyView> {
-        let report = self.ledger.verify()?;
-        Ok(LedgerVerifyView {
-            ok: report.ok(),
-            events: report.events,
-            rows: report.rows,
-            head: report.head.clone(),
-            first_problem: report.first_problem(),
-            problems: report.problems,
-        })
+        verify_ledger(&*self.ledger)
     }
+}
+
+/// Verifies any ledger, a project's or one named by URL (no project needed).
+pub fn verify_ledger(ledger: &dyn ferry_store::Ledger) -> Result<LedgerVerifyView> {
+    let report = ledger.verify()?;
+    Ok(LedgerVerifyView {
+        ok: report.ok(),
+        events: report.events,
+        rows: report.rows,
+        head: report.head.clone(),
+        first_problem: report.first_problem(),
+        problems: report.problems,
+    })
 }

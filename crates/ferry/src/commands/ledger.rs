@@ -9,9 +9,14 @@ use anyhow::Result;
 
 pub fn run(ctx: &Ctx, cmd: LedgerCommand) -> Result<()> {
     match cmd {
-        LedgerCommand::Verify => {
-            let app = ctx.app()?;
-            let v = app.ledger_verify()?;
+        LedgerCommand::Verify(args) => {
+            let v = match args.ledger {
+                Some(url) => {
+                    let ledger = ferry_app::LedgerUrl::parse(&url)?.open(true)?;
+                    ferry_app::ops::ledger::verify_ledger(&*ledger)?
+                }
+                None => ctx.app()?.ledger_verify()?,
+            };
             match ctx.format {
                 Format::Json => json(&v),
                 _ if v.ok => line(format!(
