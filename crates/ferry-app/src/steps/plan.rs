@@ -272,6 +272,26 @@ impl App {
         let mut record =
             self.plan_record(who, env, release, purpose, &ev, baseline.map(|b| b.plan))?;
         let plan_id = record.id.clone();
+        // The engine wrote a byte-identical plan file: nothing changed since that plan.
+        if let Some(same) = self.ledger.plan(&plan_id)? {
+            if same.env == env && same.status == PlanStatus::Pending {
+                self.step(&format!(
+                    "nothing changed since plan {} of '{env}': it is still the pending plan (its approvals stand)",
+                    plan_id.short()
+                ));
+                return Ok(Planned {
+                    record: same,
+                    review: ev.assessment.review.clone(),
+                    fresh: Some(ev.assessment),
+                });
+            }
+            return Err(AppError::Conflict(format!(
+                "the engine produced plan {} again, byte for byte, but that plan is {} in '{}'; a plan is recorded once. Change something (or wait for the state to move) and plan again",
+                plan_id.short(),
+                same.status,
+                same.env
+            )));
+        }
         let json_sha = ferry_store::sha256_file(&ev.plan_json)?;
         self.artifacts
             .put_file(ArtifactKind::PlanFile, plan_id.hex(), &ev.plan_file)?;

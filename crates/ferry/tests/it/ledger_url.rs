@@ -52,7 +52,12 @@ fn a_postgres_ledger_verifies_without_a_project_and_a_forged_row_is_named() {
         .args(["--format", "json", "ledger", "verify"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         v,
@@ -60,7 +65,8 @@ fn a_postgres_ledger_verifies_without_a_project_and_a_forged_row_is_named() {
     );
 
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-    c.batch_execute("UPDATE plans SET verdict = 'pass'").unwrap();
+    c.batch_execute("UPDATE plans SET verdict = 'pass'")
+        .unwrap();
     let out = ferry(empty.path())
         .args(["ledger", "verify", "--ledger", &url])
         .output()
@@ -68,9 +74,15 @@ fn a_postgres_ledger_verifies_without_a_project_and_a_forged_row_is_named() {
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(3), "{stdout}{stderr}");
-    assert!(stdout.starts_with("ledger does NOT verify: 1 problem(s)"), "{stdout}");
+    assert!(
+        stdout.starts_with("ledger does NOT verify: 1 problem(s)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("plans row"), "{stdout}");
-    assert!(stderr.contains("the ledger was changed outside ferry"), "{stderr}");
+    assert!(
+        stderr.contains("the ledger was changed outside ferry"),
+        "{stderr}"
+    );
     for secret in server.secrets() {
         assert!(!stdout.contains(secret) && !stderr.contains(secret));
     }
@@ -85,8 +97,14 @@ fn a_postgres_ledger_verifies_without_a_project_and_a_forged_row_is_named() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains(&format!("127.0.0.1:{}", server.port())), "{stderr}");
-    assert!(!stderr.contains("wrong-pw-zz9") && !stderr.contains(app), "{stderr}");
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{}", server.port())),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong-pw-zz9") && !stderr.contains(app),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -103,13 +121,25 @@ fn an_embedded_ledger_file_verifies_by_url_and_bad_urls_are_refused() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert_eq!(out.status.code(), Some(0), "{stdout}");
-    assert!(stdout.starts_with("ledger verified: 2 event(s), 2 row(s) covered, head "), "{stdout}");
+    assert!(
+        stdout.starts_with("ledger verified: 2 event(s), 2 row(s) covered, head "),
+        "{stdout}"
+    );
 
     let cases = [
-        ("sqlite:/nonexistent/ledger.db", "no ledger at /nonexistent/ledger.db"),
+        (
+            "sqlite:/nonexistent/ledger.db",
+            "no ledger at /nonexistent/ledger.db",
+        ),
         ("sqlite:", "names no file"),
-        ("mysql://root:hunter2@db/ferry", "unknown ledger URL scheme `mysql`"),
-        ("postgres://a:hunter2@host:notaport/db", "postgres://USER:PASSWORD@HOST:PORT/DATABASE"),
+        (
+            "mysql://root:hunter2@db/ferry",
+            "unknown ledger URL scheme `mysql`",
+        ),
+        (
+            "postgres://a:hunter2@host:notaport/db",
+            "postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+        ),
     ];
     for (url, expected) in cases {
         let out = ferry(dir.path())
