@@ -53,7 +53,7 @@ pub fn assess_plan(
     let policy = match policies {
         Ok(set) => {
             let ctx = FerryContext {
-                review: Some(outcome.review.clone()),
+                review: None,
                 baseline: outcome
                     .comparison
                     .as_ref()
@@ -63,7 +63,7 @@ pub fn assess_plan(
             match recorded.documents(DOCUMENT_BYTES) {
                 Ok(docs) => {
                     let whole = docs.whole();
-                    set.evaluate_documents(docs, whole, &ctx)
+                    set.evaluate_documents_with(docs, whole, &ctx, Some(&outcome.review))
                 }
                 Err(e) => PolicyReport::from_error(&PolicyError::Eval {
                     file: "input".into(),

@@ -121,7 +121,16 @@ pub(crate) fn finish(cfg: &BuiltinConfig, deletes: &Deletes, out: &mut Vec<Polic
 }
 
 pub(crate) fn protect_stateful(ctx: &FerryContext, out: &mut Vec<PolicyResult>) {
-    let Some(review) = &ctx.review else {
+    protect_stateful_in(ctx.review.as_ref(), out)
+}
+
+/// [`protect_stateful`] given the review itself (the promotion path lends it rather than
+/// copying it into the context).
+pub(crate) fn protect_stateful_in(
+    review: Option<&ferry_core::Review>,
+    out: &mut Vec<PolicyResult>,
+) {
+    let Some(review) = review else {
         // Without a review the stateful catalog cannot be consulted; saying so beats a silent pass.
         out.push(PolicyResult {
             level: Level::Warn,

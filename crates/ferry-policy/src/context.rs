@@ -23,7 +23,39 @@ impl FerryContext {
         }
     }
 
-    pub(crate) fn to_json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    /// `{"ferry": self}` as Rego data, through JSON text rather than a `serde_json::Value`
+    /// tree: a large review is then held once as Rego values, not also as a JSON tree.
+    pub(crate) fn to_rego_data(&self) -> Result<regorus::Value, String> {
+        self.to_rego_data_with(self.review.as_ref())
+    }
+
+    /// [`Self::to_rego_data`] with `review` in place of the context's own.
+    pub(crate) fn to_rego_data_with(
+        &self,
+        review: Option<&Review>,
+    ) -> Result<regorus::Value, String> {
+        #[derive(Serialize)]
+        struct View<'a> {
+            environment: &'a str,
+            release: &'a Option<String>,
+            review: Option<&'a Review>,
+            baseline: &'a Option<serde_json::Value>,
+            approvals: &'a [serde_json::Value],
+        }
+        #[derive(Serialize)]
+        struct Data<'a> {
+            ferry: View<'a>,
+        }
+        let view = View {
+            environment: &self.environment,
+            release: &self.release,
+            review,
+            baseline: &self.baseline,
+            approvals: &self.approvals,
+        };
+        let text = serde_json::to_string(&Data { ferry: view })
+            .map_err(|e| format!("cannot convert to a Rego value: {e}"))?;
+        regorus::Value::from_json_str(&text)
+            .map_err(|e| format!("cannot convert to a Rego value: {e}"))
     }
 }

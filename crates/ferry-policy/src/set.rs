@@ -129,12 +129,24 @@ impl PolicySet {
         whole: bool,
         ctx: &FerryContext,
     ) -> PolicyReport {
+        self.evaluate_documents_with(documents, whole, ctx, ctx.review.as_ref())
+    }
+
+    /// [`Self::evaluate_documents`] with the review lent separately (`ctx.review` is ignored),
+    /// so a large review is not copied into the context.
+    pub fn evaluate_documents_with<E: std::fmt::Display>(
+        &self,
+        documents: impl Iterator<Item = Result<Vec<u8>, E>>,
+        whole: bool,
+        ctx: &FerryContext,
+        review: Option<&ferry_core::Review>,
+    ) -> PolicyReport {
         let mut results = vec![];
         if self.builtin.protect_stateful {
-            builtin::protect_stateful(ctx, &mut results);
+            builtin::protect_stateful_in(review, &mut results);
         }
         results.extend(self.rego.problems.iter().cloned());
-        let ferry = match rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })) {
+        let ferry = match ctx.to_rego_data_with(review) {
             Ok(f) => Some(f),
             Err(message) => {
                 results.push(input_error(message));
@@ -222,9 +234,7 @@ impl PolicySet {
         if self.rego.units.is_empty() {
             return PolicyReport { results };
         }
-        let converted = input().and_then(|input| {
-            rego::to_rego(&serde_json::json!({ "ferry": ctx.to_json() })).map(|f| (input, f))
-        });
+        let converted = input().and_then(|input| ctx.to_rego_data().map(|f| (input, f)));
         match converted {
             Ok((input, ferry)) => {
                 rego::evaluate(&self.rego, &input, &ferry, self.timeout_ms, &mut results);

@@ -13,6 +13,15 @@ enum Part {
     Prior,
 }
 
+/// One large element by where the recorder keeps its span: 12 bytes, not a copy of the span
+/// and its part (a 100 MB plan has ~75,000 of them).
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    part: Part,
+    module: u32,
+    index: u32,
+}
+
 /// The plan as documents for policies: every window holds the plan's small sections whole and
 /// a slice of one large collection (`resource_changes`, `resource_drift`, the resources of
 /// `planned_values` or of `prior_state`, module tree kept); a plan whose large collections fit
@@ -22,12 +31,84 @@ pub(crate) struct Windows<'r> {
     rec: &'r Recorder,
     file: std::fs::File,
     max_bytes: u64,
-    /// Flattened (part, module, span) of every large element, in file order within a part.
-    items: Vec<(Part, usize, Span)>,
+    /// The first large element not yet in a window (parts in order, file order within a
+    /// part); `None` when all are. Walked, never listed: a window costs its own elements only.
+    cursor: Option<Item>,
+    /// Whether a window was handed out (a plan without large elements is one window).
+    emitted: bool,
     /// Child modules of each module, per tree.
     children: [Vec<Vec<usize>>; 2],
-    next: usize,
     single: bool,
+}
+
+/// The span of `it` in the recorder (an empty span if the recorder does not have it, which
+/// construction rules out).
+fn span(rec: &Recorder, it: &Item) -> Span {
+    let (m, i) = (it.module as usize, it.index as usize);
+    let tree = |t: &Option<Tree>| {
+        t.as_ref()
+            .and_then(|t| t.modules.get(m))
+            .and_then(|module| module.resources.get(i))
+            .copied()
+    };
+    match it.part {
+        Part::Changes => rec.changes.get(i).copied(),
+        Part::Drift => rec.drift.get(i).copied(),
+        Part::Planned => tree(&rec.planned),
+        Part::Prior => tree(&rec.prior),
+    }
+    .unwrap_or(Span { at: 0, len: 0 })
+}
+
+const PARTS: [Part; 4] = [Part::Changes, Part::Drift, Part::Planned, Part::Prior];
+
+/// How many elements module `m` of `part` has (`Changes`/`Drift` are one module), or `None`
+/// past the part's last module.
+fn count(rec: &Recorder, part: Part, m: usize) -> Option<usize> {
+    let tree = |t: &Option<Tree>| {
+        t.as_ref()
+            .and_then(|t| t.modules.get(m))
+            .map(|x| x.resources.len())
+    };
+    match part {
+        Part::Changes => (m == 0).then_some(rec.changes.len()),
+        Part::Drift => (m == 0).then_some(rec.drift.len()),
+        Part::Planned => tree(&rec.planned),
+        Part::Prior => tree(&rec.prior),
+    }
+}
+
+/// The first element at or after `it` (in part, module, index order).
+fn first_at(rec: &Recorder, it: Item) -> Option<Item> {
+    let from = PARTS.iter().position(|p| *p == it.part)?;
+    let (mut module, mut index) = (it.module as usize, it.index as usize);
+    for part in PARTS.iter().skip(from) {
+        while let Some(n) = count(rec, *part, module) {
+            if index < n {
+                return Some(Item {
+                    part: *part,
+                    module: u32::try_from(module).ok()?,
+                    index: u32::try_from(index).ok()?,
+                });
+            }
+            module += 1;
+            index = 0;
+        }
+        module = 0;
+        index = 0;
+    }
+    None
+}
+
+/// The element after `it`.
+fn after(rec: &Recorder, it: Item) -> Option<Item> {
+    first_at(
+        rec,
+        Item {
+            index: it.index.checked_add(1)?,
+            ..it
+        },
+    )
 }
 
 fn children_of(tree: Option<&Tree>) -> Vec<Vec<usize>> {
@@ -47,17 +128,20 @@ impl<'r> Windows<'r> {
         path: &Path,
         max_bytes: u64,
     ) -> std::io::Result<Windows<'r>> {
-        let mut items = Vec::new();
-        items.extend(rec.changes.iter().map(|s| (Part::Changes, 0, *s)));
-        items.extend(rec.drift.iter().map(|s| (Part::Drift, 0, *s)));
-        for (part, tree) in [(Part::Planned, &rec.planned), (Part::Prior, &rec.prior)] {
-            if let Some(t) = tree {
-                for (m, module) in t.modules.iter().enumerate() {
-                    items.extend(module.resources.iter().map(|s| (part, m, *s)));
-                }
-            }
+        let first = first_at(
+            rec,
+            Item {
+                part: Part::Changes,
+                module: 0,
+                index: 0,
+            },
+        );
+        let mut total = 0u64;
+        let mut at = first;
+        while let Some(it) = at {
+            total += u64::from(span(rec, &it).len);
+            at = after(rec, it);
         }
-        let total: u64 = items.iter().map(|(_, _, s)| u64::from(s.len)).sum();
         Ok(Windows {
             children: [
                 children_of(rec.planned.as_ref()),
@@ -67,8 +151,8 @@ impl<'r> Windows<'r> {
             file: std::fs::File::open(path)?,
             max_bytes: max_bytes.max(1),
             single: total <= max_bytes,
-            items,
-            next: 0,
+            cursor: first,
+            emitted: false,
         })
     }
 
@@ -87,31 +171,43 @@ impl<'r> Windows<'r> {
 
     /// The next window's JSON text, or `None` after the last.
     pub(crate) fn next_window(&mut self) -> Option<std::io::Result<Vec<u8>>> {
-        if self.next >= self.items.len() && (self.next > 0 || !self.items.is_empty()) {
-            return None;
-        }
-        let first = self.next;
-        let part = self.items.get(first).map(|i| i.0);
+        let Some(start) = self.cursor else {
+            if self.emitted {
+                return None;
+            }
+            self.emitted = true;
+            return Some(self.build(&[]));
+        };
+        self.emitted = true;
+        let mut chosen = Vec::new();
         let mut bytes = 0u64;
-        let mut end = first;
-        while let Some((p, _, sp)) = self.items.get(end) {
+        let mut at = Some(start);
+        while let Some(it) = at {
+            let sp = span(self.rec, &it);
             if !self.single
-                && (Some(*p) != part || (end > first && bytes + u64::from(sp.len) > self.max_bytes))
+                && (it.part != start.part
+                    || (!chosen.is_empty() && bytes + u64::from(sp.len) > self.max_bytes))
             {
                 break;
             }
             bytes += u64::from(sp.len);
-            end += 1;
+            chosen.push(it);
+            at = after(self.rec, it);
         }
-        self.next = end.max(first + 1);
-        Some(self.build(first, end))
+        self.cursor = at;
+        Some(self.build(&chosen))
     }
 
-    fn build(&mut self, first: usize, end: usize) -> std::io::Result<Vec<u8>> {
-        let chosen: Vec<(Part, usize, Span)> =
-            self.items.get(first..end).unwrap_or_default().to_vec();
+    fn build(&mut self, items: &[Item]) -> std::io::Result<Vec<u8>> {
         let rec = self.rec;
-        let mut out = Vec::with_capacity(1 << 20);
+        let chosen: Vec<(Part, usize, Span)> = items
+            .iter()
+            .map(|it| (it.part, it.module as usize, span(rec, it)))
+            .collect();
+        // Sized to what this window holds, so a window costs its own bytes, not a fixed MiB.
+        let small: usize = rec.small.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+        let large: usize = chosen.iter().map(|c| c.2.len as usize + 1).sum();
+        let mut out = Vec::with_capacity(small + large + 4096);
         out.push(b'{');
         let mut sep = false;
         let mut key = |out: &mut Vec<u8>, k: &str| {
