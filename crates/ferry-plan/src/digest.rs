@@ -265,12 +265,22 @@ impl<'c> Digest<'c> {
                     ),
                 }
             }
-            Action::Forget => self.finding(
-                FindingKind::Forget,
-                addr,
-                None,
-                format!("{subject} will be removed from the state but not destroyed: the real object stays, unmanaged{reason}."),
-            ),
+            Action::Forget => {
+                // Only a `removed` block with `destroy = false` forgets; the engine gives the
+                // reason of the delete it replaces.
+                let reason = match raw.action_reason.as_deref() {
+                    Some("delete_because_no_resource_config") => {
+                        "; a removed block with destroy = false says so".to_string()
+                    }
+                    _ => reason,
+                };
+                self.finding(
+                    FindingKind::Forget,
+                    addr,
+                    None,
+                    format!("{subject} will be removed from the state but not destroyed: the real object stays, unmanaged{reason}."),
+                )
+            }
             Action::CreateThenForget | Action::ForgetThenCreate => {
                 self.finding(
                     FindingKind::Forget,

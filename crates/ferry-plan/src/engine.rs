@@ -284,7 +284,9 @@ pub(crate) fn review(
                 dst.push_str(SENSITIVE_MARKER);
                 true
             });
-            out
+            // A whole string that was a secret reads as the marker, as a masked value does,
+            // not as a string whose text is the marker.
+            out.replace(&format!("\"{SENSITIVE_MARKER}\""), SENSITIVE_MARKER)
         };
         for f in &mut findings {
             f.message = clean(&f.message);
