@@ -22,3 +22,4 @@ mod faults_secrets;
 mod faults_signals;
 mod policy_cli;
 mod review_cli;
+mod review_tofu;
