@@ -69,6 +69,12 @@ pub enum FindingKind {
     /// A `check` block's assertion failed (or could not be evaluated) at plan time: the engine
     /// only warns, and applies anyway.
     CheckFailed,
+    /// A `moved` block renames an object in the state (`previous_address`): kept, not
+    /// destroyed and created again.
+    Moved,
+    /// An `import` block brings an existing object under management (`importing`): nothing is
+    /// created.
+    Import,
 }
 
 impl FindingKind {
@@ -86,6 +92,8 @@ impl FindingKind {
             FindingKind::KindDifference => "kind-difference",
             FindingKind::StructuralDifference => "structural-difference",
             FindingKind::CheckFailed => "check-failed",
+            FindingKind::Moved => "moved",
+            FindingKind::Import => "import",
         }
     }
 
@@ -103,7 +111,7 @@ impl FindingKind {
             | FindingKind::NotInBaseline
             | FindingKind::Drift
             | FindingKind::CheckFailed => Severity::Warn,
-            FindingKind::Forget => Severity::Info,
+            FindingKind::Forget | FindingKind::Moved | FindingKind::Import => Severity::Info,
         }
     }
 }

@@ -8,7 +8,7 @@
 use crate::address::ConfigAddress;
 use crate::config::ReviewConfig;
 use crate::diff::{shorten, SENSITIVE_MARKER};
-use crate::digest::Aggregate;
+use crate::digest::{Aggregate, Instances};
 use crate::explain::{Trace, Tracer};
 use crate::model::{ActionKind, Configuration};
 use ferry_core::{Finding, FindingKind};
@@ -46,6 +46,8 @@ pub struct ResourceComparison {
 /// One plan's side of the comparison.
 pub(crate) struct Side<'a> {
     pub resources: &'a HashMap<String, Aggregate>,
+    /// A baseline's instances per configuration address (empty for the plan side).
+    pub instances: &'a HashMap<String, Instances>,
     pub variables: &'a BTreeMap<String, String>,
     pub configuration: Option<&'a Configuration>,
 }
@@ -68,6 +70,7 @@ struct Explainer<'a> {
     base: &'a Side<'a>,
     tracer: Option<Tracer<'a>>,
     sensitive: BTreeSet<String>,
+    environments: Option<(&'a str, &'a str)>,
 }
 
 impl Explainer<'_> {
@@ -88,6 +91,15 @@ impl Explainer<'_> {
         }
     }
 
+    /// `var.v (2 in staging, 3 in prod)`, or `(baseline: 2, this plan: 3)` unnamed.
+    fn values(&self, v: &str) -> String {
+        let (base, plan) = (self.show(v, self.base), self.show(v, self.plan));
+        match self.environments {
+            Some((p, b)) if p != b => format!("var.{v} ({base} in {b}, {plan} in {p})"),
+            _ => format!("var.{v} (baseline: {base}, this plan: {plan})"),
+        }
+    }
+
     /// explained_by, and the sentence saying why (or why not).
     fn explain(&self, trace: &Trace) -> (Vec<String>, String) {
         if self.tracer.is_none() {
@@ -103,16 +115,7 @@ impl Explainer<'_> {
         let differing: Vec<&String> = trace.vars.iter().filter(|v| self.differs(v)).collect();
         let mut text = Vec::new();
         if !differing.is_empty() {
-            let shown: Vec<String> = differing
-                .iter()
-                .map(|v| {
-                    format!(
-                        "var.{v} (baseline: {}, this plan: {})",
-                        self.show(v, self.base),
-                        self.show(v, self.plan)
-                    )
-                })
-                .collect();
+            let shown: Vec<String> = differing.iter().map(|v| self.values(v)).collect();
             text.push(format!(
                 "explained by inputs that differ between the environments: {}",
                 shown.join(", ")
@@ -164,6 +167,25 @@ fn verdict_text(explained_by: &[String], why: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Why the creations at a configuration address are not (all) what a different count or
+/// for_each produces: one of them is an instance the baseline has too, or ferry cannot tell.
+fn creation_not_produced(here: &Aggregate, base: Option<&Instances>) -> Option<String> {
+    let base = base?;
+    if let Some(a) = here.created.iter().find(|a| base.has(a)) {
+        return Some(format!(
+            "{a} is an instance the baseline has too (it has {}; an instance the baseline keeps unchanged is usually missing from this environment's state: removed by hand, or never applied)",
+            plural(base.len() as u64, "instance")
+        ));
+    }
+    if base.overflow || here.created_unlisted > 0 {
+        return Some(
+            "there are too many instances for ferry to check that every created one is beyond the baseline's"
+                .to_string(),
+        );
+    }
+    None
+}
+
 fn plural(n: u64, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -185,6 +207,7 @@ pub(crate) fn compare(
         base,
         tracer: plan.configuration.map(Tracer::new),
         sensitive,
+        environments: config.environments(),
     };
     let mut differing: BTreeSet<&String> =
         plan.variables.keys().chain(base.variables.keys()).collect();
@@ -231,7 +254,34 @@ pub(crate) fn compare(
                     }
                 }
             }
-            let (explained_by, mut why) = ex.explain(&trace);
+            let (mut explained_by, mut why) = ex.explain(&trace);
+            // A different count or for_each creates instances the baseline lacks; an instance
+            // the baseline has too is not what it produces.
+            if *action == ActionKind::Create && !explained_by.is_empty() {
+                if let Some(not) = creation_not_produced(here, base.instances.get(address)) {
+                    let vars: Vec<String> = trace
+                        .vars
+                        .iter()
+                        .map(|v| {
+                            if ex.differs(v) {
+                                ex.values(v)
+                            } else {
+                                format!("var.{v} (the same in both plans)")
+                            }
+                        })
+                        .collect();
+                    why = format!(
+                        "its count and for_each depend on {}, but {not}, so a different count or for_each does not explain this creation",
+                        vars.join(", ")
+                    );
+                    explained_by.clear();
+                } else if let Some(set) = base.instances.get(address) {
+                    why = format!(
+                        "{why}, which adds instances the baseline does not have (it has {})",
+                        plural(set.len() as u64, "instance")
+                    );
+                }
+            }
             // Creating, destroying or forgetting an object is what a different count or
             // for_each produces; a different value of an attribute's inputs changes an
             // existing object instead. Say which inputs were considered and why they do not
@@ -252,15 +302,19 @@ pub(crate) fn compare(
                             .iter()
                             .map(|v| {
                                 if ex.differs(v) {
-                                    format!("var.{v} (differs between the plans)")
+                                    ex.values(v)
                                 } else {
                                     format!("var.{v} (the same in both plans)")
                                 }
                             })
                             .collect();
+                        let prefix = if why == "it depends on no input variable" {
+                            "its count and for_each depend on no input variable".to_string()
+                        } else {
+                            why
+                        };
                         why = format!(
-                            "{}; its attributes depend on {}, but different input values change an existing object, they do not {} one{}",
-                            why.replace("it depends on no input variable", "its count and for_each depend on no input variable"),
+                            "{prefix}; its attributes depend on {}, but different input values change an existing object, they do not {} one{}",
                             listed.join(", "),
                             match action {
                                 ActionKind::Create => "create",

@@ -32,6 +32,8 @@ const KINDS: &[FindingKind] = &[
     FindingKind::Forget,
     FindingKind::PlanErrored,
     FindingKind::CheckFailed,
+    FindingKind::Moved,
+    FindingKind::Import,
 ];
 
 /// Validated review settings; `ReviewConfig::default()` is the built-in behaviour.
@@ -41,6 +43,8 @@ pub struct ReviewConfig {
     not_stateful: Vec<AddressGlob>,
     downtime: BTreeMap<String, Vec<String>>,
     severity: BTreeMap<FindingKind, Severity>,
+    /// The environments of the plan and of its baseline, to name them in explanations.
+    environments: Option<(String, String)>,
 }
 
 fn err(key: impl Into<String>, message: impl Into<String>) -> ReviewConfigError {
@@ -210,6 +214,19 @@ impl ReviewConfig {
             || catalog::DOWNTIME_UPDATES
                 .iter()
                 .any(|(t, _, _)| *t == resource_type)
+    }
+
+    /// Names the environment of the plan and of its baseline, so an explanation says
+    /// "var.replicas (2 in staging, 3 in prod)" rather than "(baseline: 2, this plan: 3)".
+    pub fn with_environments(mut self, plan: &str, baseline: &str) -> Self {
+        self.environments = Some((plan.to_string(), baseline.to_string()));
+        self
+    }
+
+    pub(crate) fn environments(&self) -> Option<(&str, &str)> {
+        self.environments
+            .as_ref()
+            .map(|(p, b)| (p.as_str(), b.as_str()))
     }
 
     pub fn severity(&self, kind: FindingKind) -> Severity {

@@ -12,7 +12,8 @@ use crate::model::{dotted, Action, ActionKind, Actions, RawChange};
 use crate::parse::{serde_error, Sink};
 use ferry_core::{Finding, FindingKind, Severity, Summary};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 /// Listed findings per kind; past this they are counted in one closing finding, so a plan that
 /// deletes ten million objects still yields a review of bounded size (~40 MB at most per kind).
@@ -20,6 +21,11 @@ pub(crate) const FINDINGS_PER_KIND: u64 = 100_000;
 /// Changed attribute paths remembered per configuration address.
 const ATTRIBUTES_PER_ADDRESS: usize = 256;
 const LISTED_DRIFT_PATHS: usize = 8;
+/// Created instance addresses remembered per configuration address, and instances of the
+/// baseline remembered per configuration address (as hashes); past these the comparison says it
+/// cannot tell instead of guessing.
+const CREATED_PER_ADDRESS: usize = 4096;
+const INSTANCES_PER_ADDRESS: usize = 1 << 16;
 
 /// The changes of one configuration address (instance keys stripped).
 #[derive(Debug, Default)]
@@ -30,6 +36,33 @@ pub(crate) struct Aggregate {
     pub example: String,
     /// Changed path → an example `before → after`, sensitive values masked.
     pub attributes: BTreeMap<String, String>,
+    /// Instance addresses this plan creates (at most [`CREATED_PER_ADDRESS`]) and how many more.
+    pub created: Vec<String>,
+    pub created_unlisted: u64,
+}
+
+/// The instances of one configuration address that exist once a plan is applied, hashed: what
+/// a baseline needs to say whether an instance created in the other plan is one it has too.
+#[derive(Debug, Default)]
+pub(crate) struct Instances {
+    after: HashSet<u64>,
+    pub overflow: bool,
+}
+
+pub(crate) fn instance_hash(address: &str) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    address.hash(&mut h);
+    h.finish()
+}
+
+impl Instances {
+    pub(crate) fn has(&self, address: &str) -> bool {
+        self.after.contains(&instance_hash(address))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.after.len()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -74,6 +107,8 @@ pub(crate) struct Digest<'c> {
     pub summary: Summary,
     pub findings: FindingList,
     pub resources: HashMap<String, Aggregate>,
+    /// Kept for a baseline only (see [`Instances`]).
+    pub instances: HashMap<String, Instances>,
     pub secrets: Secrets,
     pub changes: u64,
     pub drifts: u64,
@@ -115,6 +150,7 @@ impl<'c> Digest<'c> {
             summary: Summary::default(),
             findings: FindingList::default(),
             resources: HashMap::new(),
+            instances: HashMap::new(),
             secrets: Secrets::default(),
             changes: 0,
             drifts: 0,
@@ -229,12 +265,22 @@ impl<'c> Digest<'c> {
                     ),
                 }
             }
-            Action::Forget => self.finding(
-                FindingKind::Forget,
-                addr,
-                None,
-                format!("{subject} will be removed from the state but not destroyed: the real object stays, unmanaged{reason}."),
-            ),
+            Action::Forget => {
+                // Only a `removed` block with `destroy = false` forgets; the engine gives the
+                // reason of the delete it replaces.
+                let reason = match raw.action_reason.as_deref() {
+                    Some("delete_because_no_resource_config") => {
+                        "; a removed block with destroy = false says so".to_string()
+                    }
+                    _ => reason,
+                };
+                self.finding(
+                    FindingKind::Forget,
+                    addr,
+                    None,
+                    format!("{subject} will be removed from the state but not destroyed: the real object stays, unmanaged{reason}."),
+                )
+            }
             Action::CreateThenForget | Action::ForgetThenCreate => {
                 self.finding(
                     FindingKind::Forget,
@@ -266,6 +312,44 @@ impl<'c> Digest<'c> {
         }
     }
 
+    /// Moves and imports change what the state calls an object, not the object: a person
+    /// still reads them (a wrong `moved` target would destroy on the next plan), at info.
+    fn state_findings(&mut self, raw: &RawChange<'_>, kind: ActionKind) {
+        let addr = raw.address.as_ref();
+        let also = match kind {
+            ActionKind::NoOp | ActionKind::Read => "",
+            ActionKind::Update => "; it is also updated in place",
+            ActionKind::Create => "; it is also created",
+            ActionKind::Replace => "; it is also replaced (see its replace finding)",
+            ActionKind::Delete => "; it is also destroyed (see its delete finding)",
+            ActionKind::Forget => "; it is also forgotten (see its forget finding)",
+        };
+        if raw.deposed.is_some() {
+            return;
+        }
+        if let Some(prev) = raw.previous_address.as_deref().filter(|p| *p != addr) {
+            self.finding(
+                FindingKind::Moved,
+                addr,
+                None,
+                format!("{addr} was {prev}: a moved block renames it in the state; the object is kept, not destroyed and created again{also}."),
+            );
+        }
+        if let Some(importing) = raw.change.importing {
+            let id = serde_json::from_slice::<Value>(importing)
+                .ok()
+                .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string))
+                .map(|id| format!(" (id {})", diff::shorten(&format!("{id:?}"))))
+                .unwrap_or_default();
+            self.finding(
+                FindingKind::Import,
+                addr,
+                None,
+                format!("{addr} will be imported: an existing object{id} comes under management; no new object is created{also}."),
+            );
+        }
+    }
+
     fn aggregate(
         &mut self,
         raw: &RawChange<'_>,
@@ -281,6 +365,13 @@ impl<'c> Digest<'c> {
         }
         agg.instances += 1;
         agg.actions.insert(kind);
+        if kind == ActionKind::Create && raw.deposed.is_none() {
+            if agg.created.len() < CREATED_PER_ADDRESS {
+                agg.created.push(raw.address.to_string());
+            } else {
+                agg.created_unlisted += 1;
+            }
+        }
         for c in changes {
             if agg.attributes.len() >= ATTRIBUTES_PER_ADDRESS {
                 break;
@@ -354,6 +445,26 @@ impl Sink for Digest<'_> {
                 .collect(text(raw.change.after, offset)?, &after_mask, 0);
         }
         let managed = raw.mode.as_deref().is_none_or(|m| m == "managed");
+        if managed && self.findings_on {
+            self.state_findings(&raw, kind);
+        }
+        // The baseline's instances, no-ops included: whether a creation here is one a different
+        // count or for_each explains depends on which instances the baseline has.
+        if managed
+            && !self.findings_on
+            && raw.deposed.is_none()
+            && !matches!(kind, ActionKind::Delete | ActionKind::Forget)
+        {
+            let set = self
+                .instances
+                .entry(config_address(&raw.address))
+                .or_default();
+            if set.after.len() < INSTANCES_PER_ADDRESS {
+                set.after.insert(instance_hash(&raw.address));
+            } else {
+                set.overflow = true;
+            }
+        }
         if !managed || !kind.is_change() {
             return Ok(taken);
         }

@@ -124,6 +124,7 @@ impl Digested<'_> {
     fn side(&self) -> Side<'_> {
         Side {
             resources: &self.digest.resources,
+            instances: &self.digest.instances,
             variables: &self.header.variables,
             configuration: self.header.configuration.as_ref(),
         }
@@ -195,6 +196,8 @@ fn rank(kind: FindingKind) -> u8 {
         FindingKind::KindDifference => 9,
         FindingKind::StructuralDifference => 10,
         FindingKind::CheckFailed => 11,
+        FindingKind::Moved => 12,
+        FindingKind::Import => 13,
     }
 }
 
@@ -281,7 +284,9 @@ pub(crate) fn review(
                 dst.push_str(SENSITIVE_MARKER);
                 true
             });
-            out
+            // A whole string that was a secret reads as the marker, as a masked value does,
+            // not as a string whose text is the marker.
+            out.replace(&format!("\"{SENSITIVE_MARKER}\""), SENSITIVE_MARKER)
         };
         for f in &mut findings {
             f.message = clean(&f.message);

@@ -37,6 +37,9 @@ pub fn plan(v: &PlanView) {
         v.env,
         v.release.short()
     ));
+    if let Some(engine) = &v.engine {
+        line(format!("made with {engine}"));
+    }
     match (&v.baseline, &v.upstream) {
         (Some(b), Some(up)) => line(format!(
             "compared with the plan of the same release applied and verified in '{up}' ({})",

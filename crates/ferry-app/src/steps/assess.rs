@@ -57,7 +57,10 @@ pub fn assess(
     plan_json: &Path,
     upstream: Option<&Upstream<'_>>,
 ) -> Result<Assessment> {
-    let review_config = ReviewConfig::from_table(&s.config.review)?;
+    let mut review_config = ReviewConfig::from_table(&s.config.review)?;
+    if let Some(up) = upstream {
+        review_config = review_config.with_environments(s.env, up.env);
+    }
     let baseline = upstream.and_then(|u| u.plan_json);
     let policies =
         PolicySet::for_environment(s.release_root, &s.config.policy, Some(s.env), s.policy_dir);

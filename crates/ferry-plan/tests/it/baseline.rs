@@ -167,6 +167,87 @@ fn a_create_the_baseline_does_not_have_is_not_explained_by_attribute_inputs() {
     assert!(f.explained_by.is_empty(), "{:?}", f.explained_by);
     assert_eq!(
         f.message,
-        "create of module.database.terraform_data.subnet_group (1 instance, e.g. module.database.terraform_data.subnet_group) is not in the baseline plan, which has no change for it. Not explained: its count and for_each depend on no input variable; its attributes depend on var.environment (differs between the plans), var.subnet_ids (differs between the plans), but different input values change an existing object, they do not create one: when the baseline keeps this object unchanged, it is usually missing from this environment's state (removed by hand, or never applied)."
+        "create of module.database.terraform_data.subnet_group (1 instance, e.g. module.database.terraform_data.subnet_group) is not in the baseline plan, which has no change for it. Not explained: its count and for_each depend on no input variable; its attributes depend on var.environment (baseline: \"staging\", this plan: \"prod\"), var.subnet_ids (baseline: [\"subnet-c\"], this plan: [\"subnet-a\",\"subnet-b\"]), but different input values change an existing object, they do not create one: when the baseline keeps this object unchanged, it is usually missing from this environment's state (removed by hand, or never applied)."
+    );
+}
+
+/// `count = var.replicas`: 2 in staging, 3 in prod. An instance beyond the baseline's count is
+/// what the difference produces (explained, info); an instance the baseline has too is not
+/// (its state is missing here), whatever the variable says.
+#[test]
+fn a_count_difference_explains_only_instances_beyond_the_baseline() {
+    let plan = |replicas: u32, changes: &[(u32, &str)]| {
+        let entries: Vec<String> = changes
+            .iter()
+            .map(|(i, action)| {
+                format!(
+                    r#"{{"address":"terraform_data.replica[{i}]","mode":"managed","type":"terraform_data","name":"replica","index":{i},
+                    "change":{{"actions":["{action}"],"before":null,"after":{{"input":"r"}},"after_unknown":{{}}}}}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"format_version":"1.2","variables":{{"replicas":{{"value":{replicas}}}}},"planned_values":{{}},
+            "resource_changes":[{}],
+            "configuration":{{"root_module":{{"variables":{{"replicas":{{}}}},"resources":[{{"address":"terraform_data.replica",
+              "mode":"managed","type":"terraform_data","name":"replica","count_expression":{{"references":["var.replicas"]}},
+              "expressions":{{"input":{{"constant_value":"r"}}}}}}]}}}}}}"#,
+            entries.join(",")
+        )
+        .into_bytes()
+    };
+    let staging = plan(2, &[(0, "no-op"), (1, "no-op")]);
+    let config = ReviewConfig::default().with_environments("prod", "staging");
+    let grown = plan(3, &[(0, "no-op"), (1, "no-op"), (2, "create")]);
+    let outcome = ferry_plan::review_bytes(&grown, Some(&staging), &config).unwrap();
+    let found: Vec<_> = outcome
+        .review
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.kind,
+                f.severity,
+                f.address.as_str(),
+                f.message.as_str(),
+                f.explained_by.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            FindingKind::NotInBaseline,
+            ferry_core::Severity::Info,
+            "terraform_data.replica",
+            "create of terraform_data.replica (1 instance, e.g. terraform_data.replica[2]) is not in the baseline plan, which has no change for it. Explained by inputs that differ between the environments: var.replicas (2 in staging, 3 in prod), which adds instances the baseline does not have (it has 2 instances).",
+            vec!["var.replicas".to_string()]
+        )]
+    );
+    let lost = plan(3, &[(0, "create"), (1, "no-op"), (2, "create")]);
+    let outcome = ferry_plan::review_bytes(&lost, Some(&staging), &config).unwrap();
+    let found: Vec<_> = outcome
+        .review
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.kind,
+                f.severity,
+                f.address.as_str(),
+                f.message.as_str(),
+                f.explained_by.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            FindingKind::NotInBaseline,
+            ferry_core::Severity::Warn,
+            "terraform_data.replica",
+            "create of terraform_data.replica (2 instances, e.g. terraform_data.replica[0]) is not in the baseline plan, which has no change for it. Not explained: its count and for_each depend on var.replicas (2 in staging, 3 in prod), but terraform_data.replica[0] is an instance the baseline has too (it has 2 instances; an instance the baseline keeps unchanged is usually missing from this environment's state: removed by hand, or never applied), so a different count or for_each does not explain this creation.",
+            vec![]
+        )]
     );
 }

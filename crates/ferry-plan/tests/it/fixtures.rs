@@ -49,6 +49,8 @@ fn every_action_form_is_counted_and_every_finding_kind_raised() {
             row("forget", "info", "aws_iam_role.kept", None),
             row("forget", "info", "aws_instance.swap", None),
             row("forget", "info", "aws_kms_key.k", None),
+            row("moved", "info", "aws_instance.renamed", None),
+            row("import", "info", "aws_instance.imported", None),
         ]
     );
     assert_eq!(review.verdict, Verdict::Block);
@@ -107,11 +109,18 @@ fn every_action_form_is_counted_and_every_finding_kind_raised() {
 fn a_moved_resource_is_not_a_delete() {
     let outcome =
         review_files(&fixture("all_actions.json"), None, &ReviewConfig::default()).unwrap();
-    assert!(outcome
+    let about: Vec<_> = outcome
         .review
         .findings
         .iter()
-        .all(|f| !f.address.contains("renamed") && !f.address.contains("old_name")));
+        .filter(|f| f.address.contains("renamed") || f.address.contains("old_name"))
+        .map(|f| (f.kind, f.severity))
+        .collect();
+    // reported as a move (info), never as a delete of the old address or a create of the new
+    assert_eq!(
+        about,
+        vec![(FindingKind::Moved, ferry_core::Severity::Info)]
+    );
 }
 
 fn plan_with(entries: &str) -> Vec<u8> {

@@ -54,6 +54,25 @@ impl Project {
         p
     }
 
+    /// A project of the given files (path, text) committed as "v1" with fixed dates.
+    pub fn from_files(files: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        let p = Project { dir };
+        for (path, text) in files {
+            p.write(path, text);
+        }
+        p.git(&["init", "-q", "-b", "main"]);
+        p.commit("v1");
+        p
+    }
+
+    /// Writes `text` to `path` in the work tree, creating its folders.
+    pub fn write(&self, path: &str, text: &str) {
+        let p = self.root().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
     pub fn root(&self) -> PathBuf {
         self.dir.path().join("repo")
     }
