@@ -38,7 +38,7 @@ mod redact;
 mod runner;
 mod sink;
 
-pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
+pub use backend::{local_state_resources, StateBackend, BACKEND_OVERRIDE_FILE};
 pub use cancel::{signal_name, Cancel, CancelGuard};
 pub use commands::StateIdentity;
 pub use error::EngineError;

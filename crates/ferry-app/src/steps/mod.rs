@@ -10,5 +10,6 @@ pub(crate) mod migrations;
 pub(crate) mod plan;
 pub(crate) mod rehearse;
 pub(crate) mod secrets;
+pub(crate) mod state;
 pub(crate) mod verify;
 pub(crate) mod workdir;

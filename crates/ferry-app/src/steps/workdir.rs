@@ -141,6 +141,7 @@ impl App {
 
     /// Initialises the engine in an unpacked release.
     pub(crate) fn init(&self, s: &GateSettings, u: Unpacked, apply: bool) -> Result<Workdir> {
+        self.check_state_location(s)?;
         let engine = self.engine()?;
         let mut opts = self.run_options(&s.env, apply);
         opts.env

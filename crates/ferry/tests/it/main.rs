@@ -19,5 +19,6 @@ mod faults_output;
 mod faults_retention;
 mod faults_secrets;
 mod faults_signals;
+mod faults_state;
 mod policy_cli;
 mod review_cli;
