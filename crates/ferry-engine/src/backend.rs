@@ -150,7 +150,7 @@ fn template_literal(s: &str) -> String {
 }
 
 /// Writes `bytes` to `path` as an owner-only file (created 0600; an existing file is truncated).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()

@@ -6,6 +6,7 @@ pub(crate) mod apply;
 pub(crate) mod assess;
 pub(crate) mod drive;
 pub(crate) mod gates;
+pub(crate) mod keep;
 pub(crate) mod migrations;
 pub(crate) mod plan;
 pub(crate) mod rehearse;
