@@ -41,12 +41,7 @@ impl Engine {
         self.stream(workdir, &args, opts)
     }
 
-    /// [`Engine::init`] unless `workdir` was initialised before by this same call: same `key`
-    /// (the caller's name for what is in the work dir, e.g. environment and release), same
-    /// engine binary and version, same backend. The record of that is kept inside `.terraform`
-    /// (which `init` makes and which holds what it installed), so it goes wherever that
-    /// directory goes and dies with it. Anything missing or different: a real `init`. Returns
-    /// whether the engine ran.
+    /// [`init_once_at`] with this engine's binary.
     pub fn init_once(
         &self,
         workdir: &Path,
@@ -54,32 +49,7 @@ impl Engine {
         opts: &RunOptions,
         key: &str,
     ) -> Result<bool, EngineError> {
-        let args = state.prepare(workdir)?;
-        let marker = workdir.join(".terraform").join(INIT_MARKER);
-        let override_text =
-            std::fs::read_to_string(workdir.join(crate::BACKEND_OVERRIDE_FILE)).unwrap_or_default();
-        let expected = serde_json::json!({
-            "key": key,
-            // Providers are linked from a cache by absolute path: a moved work dir re-inits.
-            "workdir": std::fs::canonicalize(workdir).unwrap_or_default().to_string_lossy(),
-            "plugin_cache": opts.env.iter().find(|(k, _)| k == "TF_PLUGIN_CACHE_DIR").map(|(_, v)| v.as_str()),
-            "engine": self.binary.to_string_lossy(),
-            "version": self.version,
-            "backend_args": args.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
-            "backend_override": override_text,
-        })
-        .to_string();
-        if std::fs::read_to_string(&marker).is_ok_and(|m| m == expected)
-            && links_resolve(&workdir.join(".terraform/providers"))
-        {
-            return Ok(false);
-        }
-        // A failed or interrupted init below must not leave a marker that claims otherwise.
-        let _ = std::fs::remove_file(&marker);
-        self.init(workdir, state, opts)?;
-        crate::backend::write_private(&marker, expected.as_bytes())
-            .map_err(|e| EngineError::io(format!("writing {}", marker.display()), e))?;
-        Ok(true)
+        init_once_at(&self.binary, workdir, state, opts, key)
     }
 
     /// `plan -out=plan_out` with the environment's var files (relative to `workdir` or absolute).
@@ -243,7 +213,54 @@ impl Engine {
     }
 }
 
-/// The key [`Engine::init_once`] recorded for `workdir`, if any.
+/// [`Engine::init`] with `binary`, unless `workdir` was initialised before by this same call:
+/// same `key` (the caller's name for what is in the work dir, e.g. environment and release),
+/// same engine binary (path and file stamp, so an engine upgraded in place re-inits), same
+/// backend, same work dir path and plugin cache (providers are linked by absolute path), and
+/// every installed provider link still resolving. The record of that is kept inside
+/// `.terraform` (which `init` makes and which holds what it installed), so it goes wherever that
+/// directory goes and dies with it. Anything missing or different: a real `init`. Needs only
+/// the binary, not its version, so callers may ask the version at the same time. Returns
+/// whether the engine ran.
+pub fn init_once_at(
+    binary: &Path,
+    workdir: &Path,
+    state: &StateBackend,
+    opts: &RunOptions,
+    key: &str,
+) -> Result<bool, EngineError> {
+    let args = state.prepare(workdir)?;
+    let marker = workdir.join(".terraform").join(INIT_MARKER);
+    let override_text =
+        std::fs::read_to_string(workdir.join(crate::BACKEND_OVERRIDE_FILE)).unwrap_or_default();
+    let stamp = crate::version_cache::stamp_json(binary);
+    let expected = serde_json::json!({
+        "key": key,
+        "workdir": std::fs::canonicalize(workdir).unwrap_or_default().to_string_lossy(),
+        "plugin_cache": opts.env.iter().find(|(k, _)| k == "TF_PLUGIN_CACHE_DIR").map(|(_, v)| v.as_str()),
+        "engine": binary.to_string_lossy(),
+        "engine_file": stamp,
+        "backend_args": args.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        "backend_override": override_text,
+    })
+    .to_string();
+    if !stamp.is_null()
+        && std::fs::read_to_string(&marker).is_ok_and(|m| m == expected)
+        && links_resolve(&workdir.join(".terraform/providers"))
+    {
+        return Ok(false);
+    }
+    // A failed or interrupted init below must not leave a marker that claims otherwise.
+    let _ = std::fs::remove_file(&marker);
+    let mut init = os(&["init", NO_INPUT, NO_COLOR, "-reconfigure"]);
+    init.extend(args);
+    runner::run(binary, &init, workdir, Stdout::Stream, opts)?;
+    crate::backend::write_private(&marker, expected.as_bytes())
+        .map_err(|e| EngineError::io(format!("writing {}", marker.display()), e))?;
+    Ok(true)
+}
+
+/// The key [`init_once_at`] recorded for `workdir`, if any.
 pub fn init_key(workdir: &Path) -> Option<String> {
     let raw = std::fs::read(workdir.join(".terraform").join(INIT_MARKER)).ok()?;
     let doc: serde_json::Value = serde_json::from_slice(&raw).ok()?;

@@ -41,7 +41,7 @@ mod version_cache;
 
 pub use backend::{local_state_resources, StateBackend, BACKEND_OVERRIDE_FILE};
 pub use cancel::{signal_name, Cancel, CancelGuard};
-pub use commands::{init_key, StateIdentity, INIT_MARKER};
+pub use commands::{init_key, init_once_at, StateIdentity, INIT_MARKER};
 pub use error::EngineError;
 pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};
 pub use options::{LineObserver, Progress, RunLog, RunOptions};

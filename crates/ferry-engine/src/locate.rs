@@ -131,6 +131,11 @@ impl Engine {
         configured: Option<&str>,
         cache: Option<&Path>,
     ) -> Result<Engine, EngineError> {
+        Engine::at_cached(Engine::find(configured)?, cache)
+    }
+
+    /// The binary [`Engine::locate`] would use, without asking it anything.
+    pub fn find(configured: Option<&str>) -> Result<PathBuf, EngineError> {
         let from_env = std::env::var(ENGINE_ENV_VAR)
             .ok()
             .filter(|v| !v.trim().is_empty());
@@ -146,7 +151,7 @@ impl Engine {
                 .ok_or_else(|| EngineError::NotFound {
                     searched: describe_search(&candidates),
                 })?;
-        Engine::at_cached(binary, cache)
+        Ok(binary)
     }
 
     /// Uses exactly this binary (tests, or a caller that resolved it already).

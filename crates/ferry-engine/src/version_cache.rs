@@ -52,6 +52,18 @@ fn stamp(binary: &Path) -> Option<(PathBuf, Stamp)> {
     ))
 }
 
+/// The binary's canonical path and stamp as JSON (`null` when it cannot be read), for records
+/// that must not outlive the file they were made with.
+pub(crate) fn stamp_json(binary: &Path) -> serde_json::Value {
+    stamp(binary)
+        .and_then(|(path, stamp)| {
+            let mut v = serde_json::to_value(stamp).ok()?;
+            v["path"] = serde_json::Value::String(path.to_string_lossy().into_owned());
+            Some(v)
+        })
+        .unwrap_or(serde_json::Value::Null)
+}
+
 fn read(cache: &Path) -> BTreeMap<String, Entry> {
     std::fs::read(cache)
         .ok()

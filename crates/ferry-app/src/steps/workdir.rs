@@ -145,16 +145,35 @@ impl App {
         })
     }
 
-    /// Initialises the engine in an unpacked release.
+    /// Initialises the engine in an unpacked release. `init` needs only the binary, so the
+    /// engine's version is asked (or read from the data dir) at the same time; the
+    /// `[engine] version` pin is checked before anything else runs.
     pub(crate) fn init(&self, s: &GateSettings, u: Unpacked, apply: bool) -> Result<Workdir> {
         self.check_state_location(s)?;
-        let engine = self.engine()?;
+        let cfg = &self.project.config.engine;
+        let binary = Engine::find(cfg.binary.as_deref())?;
         let mut opts = self.run_options(&s.env, apply);
         opts.env
             .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
         let backend = self.state_backend(s);
         let key = crate::steps::keep::init_key(&s.env, &u.release);
-        engine.init_once(&u.module_dir, &backend, &opts, &key)?;
+        let (engine, initialised) = std::thread::scope(|scope| {
+            let located = scope.spawn(|| self.engine());
+            let initialised =
+                ferry_engine::init_once_at(&binary, &u.module_dir, &backend, &opts, &key);
+            (located.join(), initialised)
+        });
+        let engine = engine.map_err(|_| {
+            AppError::Invalid("asking the engine for its version failed unexpectedly".to_string())
+        })??;
+        if engine.binary != binary {
+            return Err(AppError::Invalid(format!(
+                "the engine changed while ferry was starting it ({} then {}): run the command again",
+                binary.display(),
+                engine.binary.display()
+            )));
+        }
+        initialised?;
         Ok(Workdir {
             backend,
             root: u.root,

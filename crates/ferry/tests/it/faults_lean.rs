@@ -110,3 +110,36 @@ fn a_separate_plan_and_apply_initialise_once_and_ask_the_version_once() {
         link.display()
     );
 }
+
+#[test]
+fn an_engine_binary_replaced_between_plan_and_apply_is_asked_and_initialised_again() {
+    let p = Project::example();
+    let rc = rc_without_cache(&p);
+    let (bin, _) = crate::common::tools();
+    let engine = p.dir.path().join("engine/terraform");
+    std::fs::create_dir_all(engine.parent().unwrap()).unwrap();
+    std::fs::copy(bin.join("terraform"), &engine).unwrap();
+    let with_engine = |args: &[&str]| {
+        let mut full = vec!["-vv"];
+        full.extend_from_slice(args);
+        let mut cmd = p.ferry(&full);
+        cmd.env("TF_CLI_CONFIG_FILE", &rc).env(
+            "PATH",
+            format!("{}:/usr/bin:/bin", engine.parent().unwrap().display()),
+        );
+        let (code, out, err) = run(cmd);
+        assert_eq!(code, 0, "ferry {args:?}:\n{out}\n{err}");
+        (
+            err.matches("running engine command=terraform init").count(),
+            err.matches("running engine command=terraform version")
+                .count(),
+        )
+    };
+    p.release();
+    assert_eq!(with_engine(&["plan", "--env", "dev"]), (1, 1));
+    // The same file rewritten in place (an upgrade by copy keeps path and maybe size).
+    let bytes = std::fs::read(&engine).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&engine, bytes).unwrap();
+    assert_eq!(with_engine(&["apply", "--env", "dev"]), (1, 1));
+}
