@@ -14,6 +14,7 @@ pub mod review;
 pub mod schedule;
 mod schema;
 pub mod settings;
+pub mod state;
 
 pub use config::{Config, ConfigError, EnvironmentConfig};
 pub use identity::{Actor, Identity, IdentitySource, People, Person};

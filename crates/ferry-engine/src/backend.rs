@@ -5,6 +5,12 @@
 //! the backend with `local { path = ... }`. Override files are merged by Terraform ≥ 0.12 and
 //! OpenTofu alike, so this needs no `-state` flags (deprecated) and leaves the release untouched.
 //! A configured backend instead gets its settings as `-backend-config=K=V`.
+//!
+//! The override names the state file *relative to the work dir*: a saved plan keeps the backend
+//! settings it was made with and `apply` uses them, so an absolute path would send the state of
+//! a `.ferry/` copied to another runner (as CI artifacts are) back to the first runner's path.
+//! Work dir and state both live under the data dir, so the relative path resolves to the same
+//! state wherever the data dir is.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -17,7 +23,8 @@ pub const BACKEND_OVERRIDE_FILE: &str = "ferry_backend_override.tf.json";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateBackend {
-    /// State in a file at `path` (made absolute; its directory is created).
+    /// State in a file at `path` (made absolute; its directory is created). The engine is told
+    /// the path relative to the work dir.
     Local { path: PathBuf },
     /// The backend block in the root module, configured with these settings.
     Configured { settings: BTreeMap<String, String> },
@@ -41,7 +48,7 @@ impl StateBackend {
                             EngineError::io(format!("creating state dir {}", dir.display()), e)
                         })?;
                 }
-                let body = local_override(&path);
+                let body = local_override(&relative_state_path(&path, workdir)?);
                 write_private(&override_file, body.as_bytes()).map_err(|e| {
                     EngineError::io(format!("writing {}", override_file.display()), e)
                 })?;
@@ -69,6 +76,29 @@ impl StateBackend {
     }
 }
 
+/// How many resources the local state file at `path` holds; `None` when there is no state yet
+/// (no file, or an empty one, as before the first apply).
+pub fn local_state_resources(path: &Path) -> Result<Option<usize>, EngineError> {
+    #[derive(serde::Deserialize)]
+    struct Counted {
+        #[serde(default)]
+        resources: Vec<serde::de::IgnoredAny>,
+    }
+    let raw = match std::fs::read(path) {
+        Ok(raw) => raw,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(EngineError::io(format!("reading {}", path.display()), e)),
+    };
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let counted: Counted = serde_json::from_slice(&raw).map_err(|e| EngineError::BadOutput {
+        command: format!("reading the state file {}", path.display()),
+        detail: e.to_string(),
+    })?;
+    Ok(Some(counted.resources.len()))
+}
+
 fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
     if path.is_absolute() {
         return Ok(path.to_path_buf());
@@ -76,6 +106,33 @@ fn absolute(path: &Path) -> Result<PathBuf, EngineError> {
     let cwd =
         std::env::current_dir().map_err(|e| EngineError::io("reading the current directory", e))?;
     Ok(cwd.join(path))
+}
+
+/// `state` as seen from `workdir`, both resolved through any links first (the OS resolves `..`
+/// physically), e.g. `../../../state/dev/terraform.tfstate`.
+fn relative_state_path(state: &Path, workdir: &Path) -> Result<PathBuf, EngineError> {
+    let canon = |p: &Path| {
+        std::fs::canonicalize(p)
+            .map_err(|e| EngineError::io(format!("resolving {}", p.display()), e))
+    };
+    let (Some(dir), Some(name)) = (state.parent(), state.file_name()) else {
+        return Ok(state.to_path_buf());
+    };
+    let to = canon(dir)?.join(name);
+    let from = canon(&absolute(workdir)?)?;
+    let common = from
+        .components()
+        .zip(to.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut rel = PathBuf::new();
+    for _ in from.components().skip(common) {
+        rel.push("..");
+    }
+    for c in to.components().skip(common) {
+        rel.push(c);
+    }
+    Ok(rel)
 }
 
 fn local_override(path: &Path) -> String {
@@ -93,7 +150,7 @@ fn template_literal(s: &str) -> String {
 }
 
 /// Writes `bytes` to `path` as an owner-only file (created 0600; an existing file is truncated).
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()
@@ -125,7 +182,40 @@ mod tests {
         let json: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(
             json["terraform"]["backend"]["local"]["path"],
-            state.to_string_lossy().as_ref()
+            "state/dev/terraform.tfstate"
+        );
+    }
+
+    #[test]
+    fn local_path_is_relative_to_the_work_dir_so_a_moved_data_dir_keeps_its_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("a/.ferry");
+        let work = data.join("work/dev/infra/live");
+        std::fs::create_dir_all(&work).unwrap();
+        StateBackend::Local {
+            path: data.join("state/dev/terraform.tfstate"),
+        }
+        .prepare(&work)
+        .unwrap();
+        let text = std::fs::read_to_string(work.join(BACKEND_OVERRIDE_FILE)).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let rel = json["terraform"]["backend"]["local"]["path"]
+            .as_str()
+            .unwrap();
+        assert_eq!(rel, "../../../../state/dev/terraform.tfstate");
+        // The same text read from a copy of the data dir elsewhere names the copy's state.
+        let moved = dir.path().join("b/.ferry");
+        std::fs::create_dir_all(moved.join("work/dev/infra/live")).unwrap();
+        std::fs::create_dir_all(moved.join("state/dev")).unwrap();
+        assert_eq!(
+            moved
+                .join("work/dev/infra/live")
+                .join(rel)
+                .parent()
+                .unwrap()
+                .canonicalize()
+                .unwrap(),
+            moved.join("state/dev").canonicalize().unwrap()
         );
     }
 
@@ -148,6 +238,29 @@ mod tests {
             ]
         );
         assert!(!dir.path().join(BACKEND_OVERRIDE_FILE).exists());
+    }
+
+    #[test]
+    fn local_state_resources_are_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("terraform.tfstate");
+        assert_eq!(local_state_resources(&state).unwrap(), None);
+        std::fs::write(&state, "").unwrap();
+        assert_eq!(local_state_resources(&state).unwrap(), None);
+        std::fs::write(
+            &state,
+            r#"{"version":4,"serial":1,"lineage":"l","resources":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(local_state_resources(&state).unwrap(), Some(0));
+        std::fs::write(
+            &state,
+            r#"{"version":4,"resources":[{"type":"null_resource","instances":[{}]},{"type":"x"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(local_state_resources(&state).unwrap(), Some(2));
+        std::fs::write(&state, "{not json").unwrap();
+        assert!(local_state_resources(&state).is_err());
     }
 
     #[test]

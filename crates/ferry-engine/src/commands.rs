@@ -24,6 +24,9 @@ pub struct StateIdentity {
 const NO_INPUT: &str = "-input=false";
 const NO_COLOR: &str = "-no-color";
 
+/// Inside `.terraform`: what [`Engine::init_once`] initialised the work dir for.
+pub const INIT_MARKER: &str = "ferry-init.json";
+
 impl Engine {
     /// `init`, safe to repeat. `-reconfigure` because the work dir is ferry's, not the user's:
     /// a backend recorded by an earlier init must never trigger a state migration prompt.
@@ -36,6 +39,17 @@ impl Engine {
         let mut args = os(&["init", NO_INPUT, NO_COLOR, "-reconfigure"]);
         args.extend(state.prepare(workdir)?);
         self.stream(workdir, &args, opts)
+    }
+
+    /// [`init_once_at`] with this engine's binary.
+    pub fn init_once(
+        &self,
+        workdir: &Path,
+        state: &StateBackend,
+        opts: &RunOptions,
+        key: &str,
+    ) -> Result<bool, EngineError> {
+        init_once_at(&self.binary, workdir, state, opts, key)
     }
 
     /// `plan -out=plan_out` with the environment's var files (relative to `workdir` or absolute).
@@ -197,6 +211,77 @@ impl Engine {
     ) -> Result<Vec<u8>, EngineError> {
         runner::run(&self.binary, args, workdir, Stdout::Capture, opts).map(|f| f.stdout)
     }
+}
+
+/// [`Engine::init`] with `binary`, unless `workdir` was initialised before by this same call:
+/// same `key` (the caller's name for what is in the work dir, e.g. environment and release),
+/// same engine binary (path and file stamp, so an engine upgraded in place re-inits), same
+/// backend, same work dir path and plugin cache (providers are linked by absolute path), and
+/// every installed provider link still resolving. The record of that is kept inside
+/// `.terraform` (which `init` makes and which holds what it installed), so it goes wherever that
+/// directory goes and dies with it. Anything missing or different: a real `init`. Needs only
+/// the binary, not its version, so callers may ask the version at the same time. Returns
+/// whether the engine ran.
+pub fn init_once_at(
+    binary: &Path,
+    workdir: &Path,
+    state: &StateBackend,
+    opts: &RunOptions,
+    key: &str,
+) -> Result<bool, EngineError> {
+    let args = state.prepare(workdir)?;
+    let marker = workdir.join(".terraform").join(INIT_MARKER);
+    let override_text =
+        std::fs::read_to_string(workdir.join(crate::BACKEND_OVERRIDE_FILE)).unwrap_or_default();
+    let stamp = crate::version_cache::stamp_json(binary);
+    let expected = serde_json::json!({
+        "key": key,
+        "workdir": std::fs::canonicalize(workdir).unwrap_or_default().to_string_lossy(),
+        "plugin_cache": opts.env.iter().find(|(k, _)| k == "TF_PLUGIN_CACHE_DIR").map(|(_, v)| v.as_str()),
+        "engine": binary.to_string_lossy(),
+        "engine_file": stamp,
+        "backend_args": args.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+        "backend_override": override_text,
+    })
+    .to_string();
+    if !stamp.is_null()
+        && std::fs::read_to_string(&marker).is_ok_and(|m| m == expected)
+        && links_resolve(&workdir.join(".terraform/providers"))
+    {
+        return Ok(false);
+    }
+    // A failed or interrupted init below must not leave a marker that claims otherwise.
+    let _ = std::fs::remove_file(&marker);
+    let mut init = os(&["init", NO_INPUT, NO_COLOR, "-reconfigure"]);
+    init.extend(args);
+    runner::run(binary, &init, workdir, Stdout::Stream, opts)?;
+    crate::backend::write_private(&marker, expected.as_bytes())
+        .map_err(|e| EngineError::io(format!("writing {}", marker.display()), e))?;
+    Ok(true)
+}
+
+/// The key [`init_once_at`] recorded for `workdir`, if any.
+pub fn init_key(workdir: &Path) -> Option<String> {
+    let raw = std::fs::read(workdir.join(".terraform").join(INIT_MARKER)).ok()?;
+    let doc: serde_json::Value = serde_json::from_slice(&raw).ok()?;
+    doc["key"].as_str().map(str::to_string)
+}
+
+/// Whether every link under `dir` (installed providers) points at something that exists.
+fn links_resolve(dir: &Path) -> bool {
+    // No providers installed is taken as "not initialised": init finds out.
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().all(|e| {
+        let path = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_symlink() => path.exists(),
+            Ok(t) if t.is_dir() => links_resolve(&path),
+            Ok(_) => true,
+            Err(_) => false,
+        }
+    })
 }
 
 pub(crate) fn parse_state_identity(raw: &[u8]) -> Result<Option<StateIdentity>, String> {

@@ -37,10 +37,11 @@ mod options;
 mod redact;
 mod runner;
 mod sink;
+mod version_cache;
 
-pub use backend::{StateBackend, BACKEND_OVERRIDE_FILE};
+pub use backend::{local_state_resources, StateBackend, BACKEND_OVERRIDE_FILE};
 pub use cancel::{signal_name, Cancel, CancelGuard};
-pub use commands::StateIdentity;
+pub use commands::{init_key, init_once_at, StateIdentity, INIT_MARKER};
 pub use error::EngineError;
 pub use locate::{Engine, EngineInfo, EngineKind, ENGINE_ENV_VAR};
 pub use options::{LineObserver, Progress, RunLog, RunOptions};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::error::EngineError;
 use crate::options::{Progress, RunOptions};
 use crate::runner::{self, Stdout};
+use crate::version_cache;
 
 /// Environment variable naming the engine when ferry.toml does not.
 pub const ENGINE_ENV_VAR: &str = "FERRY_ENGINE";
@@ -15,7 +16,7 @@ pub const ENGINE_ENV_VAR: &str = "FERRY_ENGINE";
 /// Candidates tried, in order, when nothing is configured.
 const DEFAULT_CANDIDATES: [&str; 2] = ["terraform", "tofu"];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum EngineKind {
     Terraform,
@@ -92,8 +93,18 @@ impl Engine {
         configured: Option<&str>,
         version: Option<&str>,
     ) -> Result<Engine, EngineError> {
+        Engine::locate_matching_cached(configured, version, None)
+    }
+
+    /// [`Engine::locate_matching`], with the binary's `version` answer also kept in the file
+    /// `cache` across processes (see `version_cache`: invalidated when the binary changes).
+    pub fn locate_matching_cached(
+        configured: Option<&str>,
+        version: Option<&str>,
+        cache: Option<&Path>,
+    ) -> Result<Engine, EngineError> {
         let req = version.map(requirement).transpose()?;
-        let engine = Engine::locate(configured)?;
+        let engine = Engine::locate_cached(configured, cache)?;
         if let (Some(req), Some(text)) = (req, version) {
             let found = semver::Version::parse(&engine.version).ok().or_else(|| {
                 semver::Version::parse(engine.version.split(['-', '+']).next().unwrap_or("")).ok()
@@ -113,6 +124,18 @@ impl Engine {
     /// `configured` is ferry.toml's `[engine] binary`: a name looked up on PATH or a path.
     /// Without it: `FERRY_ENGINE`, then `terraform`, then `tofu` on PATH.
     pub fn locate(configured: Option<&str>) -> Result<Engine, EngineError> {
+        Engine::locate_cached(configured, None)
+    }
+
+    fn locate_cached(
+        configured: Option<&str>,
+        cache: Option<&Path>,
+    ) -> Result<Engine, EngineError> {
+        Engine::at_cached(Engine::find(configured)?, cache)
+    }
+
+    /// The binary [`Engine::locate`] would use, without asking it anything.
+    pub fn find(configured: Option<&str>) -> Result<PathBuf, EngineError> {
         let from_env = std::env::var(ENGINE_ENV_VAR)
             .ok()
             .filter(|v| !v.trim().is_empty());
@@ -128,11 +151,15 @@ impl Engine {
                 .ok_or_else(|| EngineError::NotFound {
                     searched: describe_search(&candidates),
                 })?;
-        Engine::at(binary)
+        Ok(binary)
     }
 
     /// Uses exactly this binary (tests, or a caller that resolved it already).
     pub fn at(binary: PathBuf) -> Result<Engine, EngineError> {
+        Engine::at_cached(binary, None)
+    }
+
+    fn at_cached(binary: PathBuf, file: Option<&Path>) -> Result<Engine, EngineError> {
         let key = identity(&binary);
         let cache = VERSIONS.get_or_init(Default::default);
         if let Some(k) = &key {
@@ -143,6 +170,16 @@ impl Engine {
                     version,
                 });
             }
+        }
+        if let Some((kind, version)) = file.and_then(|f| version_cache::lookup(f, &binary)) {
+            if let (Some(k), Ok(mut c)) = (key, cache.lock()) {
+                c.insert(k, (kind, version.clone()));
+            }
+            return Ok(Engine {
+                binary,
+                kind,
+                version,
+            });
         }
         let opts = RunOptions {
             timeout: Duration::from_secs(60),
@@ -161,6 +198,9 @@ impl Engine {
             })?;
         if let (Some(k), Ok(mut c)) = (key, cache.lock()) {
             c.insert(k, (kind, version.clone()));
+        }
+        if let Some(f) = file {
+            version_cache::store(f, &binary, kind, &version);
         }
         Ok(Engine {
             binary,

@@ -114,6 +114,7 @@ impl App {
         }
         let release = self.release(&plan.release)?;
         let s = self.settings(&plan.env, &release.id)?;
+        self.check_state_location(&s)?;
         // Planned a moment ago by this process: its initialised work dir is used as it is.
         let reused = match fresh {
             Some(_) => self.reuse_workdir(&plan.env, &release.id, true),

@@ -155,7 +155,9 @@ impl App {
         work_name: &str,
         baseline: Option<&Baseline>,
     ) -> Result<Evaluated> {
+        self.check_state_location(s)?;
         let wd = self.prepare(s, release, work_name, false)?;
+        self.say_state_start(s)?;
         let identity = wd
             .engine
             .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;

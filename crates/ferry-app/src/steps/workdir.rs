@@ -45,9 +45,12 @@ impl App {
     /// another engine than the one the project pins is refused, naming both.
     pub(crate) fn engine(&self) -> Result<Engine> {
         let cfg = &self.project.config.engine;
-        Ok(Engine::locate_matching(
+        // The binary's `version` answer is kept across commands (a plan, then its apply).
+        let cache = self.project.data_dir.join("engine-versions.json");
+        Ok(Engine::locate_matching_cached(
             cfg.binary.as_deref(),
             cfg.version.as_deref(),
+            Some(&cache),
         )?)
     }
 
@@ -99,14 +102,17 @@ impl App {
                 *k = None;
             }
         }
+        let config = self.release_config(&release.id)?;
+        let module_dir = work.join(&config.project.root);
+        let key = crate::steps::keep::init_key(&s.env, &release.id);
+        let aside = self.set_init_aside(work_name, &module_dir, &key);
         if work.exists() {
             std::fs::remove_dir_all(&work)
                 .map_err(|e| AppError::io(format!("cannot clear {}", work.display()), e))?;
         }
         ferry_store::artifacts::create_private_dir(&work)?;
         self.releases.unpack(&release.id, &work)?;
-        let config = self.release_config(&release.id)?;
-        let module_dir = work.join(&config.project.root);
+        self.restore_init(aside, &module_dir);
         if !module_dir.is_dir() {
             return Err(AppError::Invalid(format!(
                 "release {} has no root module directory '{}' ([project] root in its ferry.toml)",
@@ -139,14 +145,35 @@ impl App {
         })
     }
 
-    /// Initialises the engine in an unpacked release.
+    /// Initialises the engine in an unpacked release. `init` needs only the binary, so the
+    /// engine's version is asked (or read from the data dir) at the same time; the
+    /// `[engine] version` pin is checked before anything else runs.
     pub(crate) fn init(&self, s: &GateSettings, u: Unpacked, apply: bool) -> Result<Workdir> {
-        let engine = self.engine()?;
+        self.check_state_location(s)?;
+        let cfg = &self.project.config.engine;
+        let binary = Engine::find(cfg.binary.as_deref())?;
         let mut opts = self.run_options(&s.env, apply);
         opts.env
             .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
         let backend = self.state_backend(s);
-        engine.init(&u.module_dir, &backend, &opts)?;
+        let key = crate::steps::keep::init_key(&s.env, &u.release);
+        let (engine, initialised) = std::thread::scope(|scope| {
+            let located = scope.spawn(|| self.engine());
+            let initialised =
+                ferry_engine::init_once_at(&binary, &u.module_dir, &backend, &opts, &key);
+            (located.join(), initialised)
+        });
+        let engine = engine.map_err(|_| {
+            AppError::Invalid("asking the engine for its version failed unexpectedly".to_string())
+        })??;
+        if engine.binary != binary {
+            return Err(AppError::Invalid(format!(
+                "the engine changed while ferry was starting it ({} then {}): run the command again",
+                binary.display(),
+                engine.binary.display()
+            )));
+        }
+        initialised?;
         Ok(Workdir {
             backend,
             root: u.root,
