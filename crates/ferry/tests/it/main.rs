@@ -20,4 +20,5 @@ mod faults_retention;
 mod faults_secrets;
 mod faults_signals;
 mod policy_cli;
+mod refused_input;
 mod review_cli;
