@@ -14,6 +14,7 @@ mod e2e_migrate;
 mod e2e_review;
 mod e2e_trust;
 mod faults_engine;
+mod faults_kill;
 mod faults_locks;
 mod faults_output;
 mod faults_retention;
