@@ -103,9 +103,10 @@ fn deployments(data: &Path, after: i64) -> Vec<(i64, String, Option<String>)> {
         let (id, status, log) = r.unwrap();
         let created = log
             .lines()
+            .rev()
             .filter(|l| l.starts_with("null_resource.slow: Creation complete"))
             .filter_map(|l| l.rsplit("[id=").next()?.strip_suffix(']'))
-            .last()
+            .next()
             .map(str::to_string);
         (id, status, created)
     })
@@ -191,7 +192,7 @@ fn kill_9_at_random_points_of_promote_never_lies_and_always_recovers() {
     assert_truthful(&data, 0, "clean run");
 
     for i in 0..8 {
-        let group = rng.next() % 2 == 0;
+        let group = rng.next().is_multiple_of(2);
         let delay = Duration::from_millis(rng.next() % (run.as_millis() as u64 + 200));
         let context = format!(
             "seed {seed}, kill {i}: SIGKILL to {} after {delay:?} of ~{run:?}",

@@ -60,3 +60,78 @@ fn absurd_durations_and_counts_are_refused_at_load_naming_file_key_and_limit() {
         refused(&p, after, text, needles);
     }
 }
+
+/// A file outside the project that a planted link points at; it must stay as it is.
+fn outside(p: &Project) -> std::path::PathBuf {
+    let f = p.dir.path().join("outside.txt");
+    std::fs::write(&f, "keep me\n").unwrap();
+    f
+}
+
+fn assert_untouched(f: &std::path::Path) {
+    assert_eq!(std::fs::read_to_string(f).unwrap(), "keep me\n");
+}
+
+#[test]
+fn ferry_never_writes_through_a_link_planted_in_its_data_dir() {
+    // The ledger itself.
+    let p = Project::example();
+    let target = outside(&p);
+    std::fs::create_dir_all(p.data()).unwrap();
+    std::os::unix::fs::symlink(&target, p.data().join("ledger.db")).unwrap();
+    let (code, _, err) = p.run(&["release", "create"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("ledger.db") && err.contains("symbolic link"),
+        "{err}"
+    );
+    assert_untouched(&target);
+
+    // An environment's lock file, on the promotion path.
+    let p = Project::example();
+    let target = outside(&p);
+    p.release();
+    std::fs::create_dir_all(p.data().join("locks")).unwrap();
+    std::os::unix::fs::symlink(&target, p.data().join("locks/dev.lock")).unwrap();
+    let (code, _, err) = p.run(&["promote", "--to", "dev"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("dev.lock") && err.contains("symbolic link"),
+        "{err}"
+    );
+    assert_untouched(&target);
+    assert_eq!(
+        p.json(&["status", "--env", "dev"])["environments"][0]["last_deployment"],
+        serde_json::Value::Null
+    );
+}
+
+#[test]
+fn the_ledger_its_wal_and_lock_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let p = Project::example();
+    p.release();
+    // SQLite removes the WAL when the last connection closes; one held open keeps it to look at
+    // (SQLite gives `-wal` and `-shm` the database file's mode, whoever creates them).
+    let keep = rusqlite::Connection::open(p.data().join("ledger.db")).unwrap();
+    keep.query_row("SELECT COUNT(*) FROM releases", [], |r| r.get::<_, i64>(0))
+        .unwrap();
+    p.ok(&["promote", "--to", "dev"]);
+    let mode = |rel: &str| {
+        std::fs::symlink_metadata(p.data().join(rel))
+            .unwrap_or_else(|e| panic!("{rel}: {e}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(""), 0o700);
+    for f in [
+        "ledger.db",
+        "ledger.db-wal",
+        "ledger.db-shm",
+        "locks/dev.lock",
+    ] {
+        assert_eq!(mode(f), 0o600, "{f} is {:o}", mode(f));
+    }
+    drop(keep);
+}
