@@ -135,3 +135,72 @@ fn the_ledger_its_wal_and_lock_files_are_owner_only() {
     }
     drop(keep);
 }
+
+/// `{"a":{"a":…1…}}`, `n` objects deep.
+fn nested(n: usize) -> String {
+    format!("{}1{}", "{\"a\":".repeat(n), "}".repeat(n))
+}
+
+/// A one-change plan with `value` as `section` (a change member or a top-level key).
+fn plan_with(section: &str, value: &str) -> String {
+    let mut change = serde_json::json!({
+        "actions": ["update"], "before": {"t": "1"}, "after": {"t": "2"},
+        "after_unknown": {}, "before_sensitive": {}, "after_sensitive": {}
+    })
+    .to_string();
+    let mut top = String::new();
+    if [
+        "before",
+        "after",
+        "after_unknown",
+        "before_sensitive",
+        "after_sensitive",
+    ]
+    .contains(&section)
+    {
+        let v: serde_json::Value = serde_json::from_str(&change).unwrap();
+        let old = serde_json::to_string(&v[section]).unwrap();
+        change = change.replacen(
+            &format!("\"{section}\":{old}"),
+            &format!("\"{section}\":{value}"),
+            1,
+        );
+        assert!(change.contains(value));
+    } else {
+        top = format!(",\"{section}\":{value}");
+    }
+    format!(
+        "{{\"format_version\":\"1.2\",\"terraform_version\":\"1.11.4\",\"resource_changes\":[{{\"address\":\"null_resource.x\",\"mode\":\"managed\",\"type\":\"null_resource\",\"name\":\"x\",\"provider_name\":\"registry.terraform.io/hashicorp/null\",\"change\":{change}}}]{top}}}"
+    )
+}
+
+#[test]
+fn nesting_past_the_depth_limit_anywhere_in_a_plan_is_refused() {
+    let p = Project::example();
+    for section in [
+        "before",
+        "after",
+        "after_unknown",
+        "before_sensitive",
+        "after_sensitive",
+        "planned_values",
+        "prior_state",
+        "configuration",
+        "variables",
+    ] {
+        let file = p.dir.path().join(format!("deep-{section}.json"));
+        std::fs::write(&file, plan_with(section, &nested(600))).unwrap();
+        let (code, out, err) = p.run(&["review", file.to_str().unwrap()]);
+        assert_eq!(code, 1, "{section}: a deep value passed:\n{out}\n{err}");
+        assert!(
+            err.contains("nesting deeper than 512 levels")
+                && err.contains(&format!("deep-{section}.json")),
+            "{section}: {err}"
+        );
+    }
+    // Deep but within the limit (the change value starts four levels down) is read.
+    let file = p.dir.path().join("deep-ok.json");
+    std::fs::write(&file, plan_with("before", &nested(500))).unwrap();
+    let (code, out, err) = p.run(&["--format", "json", "review", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
