@@ -204,3 +204,28 @@ fn nesting_past_the_depth_limit_anywhere_in_a_plan_is_refused() {
     let (code, out, err) = p.run(&["--format", "json", "review", file.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+#[test]
+fn engine_error_locations_name_the_repository_file() {
+    let p = Project::example();
+    let path = p.root().join("infra/environments/dev.tfvars");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    let line = text.lines().count() + 1;
+    text.push_str("oops = = \"x\"\n");
+    std::fs::write(&path, text).unwrap();
+    p.commit("a broken var file");
+    p.release();
+    let located = format!("on infra/environments/dev.tfvars line {line}:");
+    let (code, _, err) = p.run(&["promote", "--to", "dev"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains(&located), "{err}");
+    assert!(
+        !err.contains(".ferry/work/dev/infra/environments/dev.tfvars line"),
+        "{err}"
+    );
+    let (code, out, _) = p.run(&["--format", "json", "promote", "--to", "dev"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&located), "{message}");
+}
