@@ -86,7 +86,7 @@ fn duration(text: &str) -> Option<Duration> {
     match unit {
         "ms" => Some(Duration::from_millis(n)),
         "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n * 60)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
         _ => None,
     }
 }

@@ -99,10 +99,15 @@ fn token() -> String {
 /// Whether an OS lock on `file` could be taken: `Some(file)` holding it, `None` when another
 /// process holds it.
 fn try_file_lock(path: &PathBuf, patience: Duration) -> Result<Option<File>> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
+    ferry_store::artifacts::refuse_link(path)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    let file = opts
         .open(path)
         .map_err(|e| AppError::io(format!("cannot open the lock file {}", path.display()), e))?;
     let deadline = std::time::Instant::now() + patience;

@@ -44,6 +44,9 @@ fn validate_sections(config: &Config, label: &str) -> Result<()> {
     if let Err(e) = ferry_audit::AuditConfig::from_table(&config.audit) {
         problems.push(format!("[audit]: {e}"));
     }
+    if let Err(e) = ferry_advisor::AdvisorConfig::from_table(&config.advisor) {
+        problems.push(format!("[advisor]: {e}"));
+    }
     for env in &config.environments {
         if let Err(e) = ferry_policy::PolicyConfig::from_table(&config.policy, Some(env.name())) {
             problems.push(format!("[policy] for '{}': {e}", env.name()));

@@ -17,6 +17,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             "'{text}' is not a duration; use e.g. \"90s\", \"30m\", \"2h\", \"1d\" or \"1h30m\""
         )
     };
+    let too_long = || format!("'{text}' is longer than the 3650-day limit");
     let mut total: u64 = 0;
     let mut digits = String::new();
     let trimmed = text.trim();
@@ -28,7 +29,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             digits.push(c);
             continue;
         }
-        let n: u64 = digits.parse().map_err(|_| err())?;
+        if digits.is_empty() {
+            return Err(err());
+        }
+        // Only digits are left, so a parse failure is a number too large for any unit.
+        let n: u64 = digits.parse().map_err(|_| too_long())?;
         digits.clear();
         let unit = match c {
             's' => 1,
@@ -40,14 +45,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(err)?;
+            .ok_or_else(too_long)?;
     }
     if !digits.is_empty() {
         return Err(err());
     }
     let d = Duration::from_secs(total);
     if d > MAX_DURATION {
-        return Err(format!("'{text}' is longer than the 3650-day limit"));
+        return Err(too_long());
     }
     Ok(d)
 }
@@ -107,8 +112,11 @@ pub fn soaking(
     now: Timestamp,
 ) -> Option<(String, String)> {
     let (soak, verified_at) = (soak?, verified_at?);
-    let ready = verified_at.checked_add(soak.signed()).ok()?;
-    (now < ready).then(|| (soak.as_str().to_string(), format_instant(ready)))
+    match verified_at.checked_add(soak.signed()) {
+        Ok(ready) => (now < ready).then(|| (soak.as_str().to_string(), format_instant(ready))),
+        // Past the last instant time can hold: still soaking (fail closed), never "ready".
+        Err(_) => Some((soak.as_str().to_string(), "never".to_string())),
+    }
 }
 
 /// Whether a plan made at `created_at` is older than `max`.
@@ -403,12 +411,28 @@ mod tests {
     }
 
     #[test]
+    fn a_soak_past_the_end_of_time_is_still_soaking() {
+        let soak = DurationText::try_from("3650d".to_string()).ok();
+        let verified = Timestamp::MAX
+            .checked_sub(jiff::SignedDuration::from_secs(60))
+            .ok();
+        let now = Timestamp::MAX;
+        assert_eq!(
+            soaking(soak.as_ref(), verified, now),
+            Some(("3650d".to_string(), "never".to_string()))
+        );
+        assert!(!too_old(soak.as_ref(), verified.unwrap_or(now), now));
+    }
+
+    #[test]
     fn durations_are_bounded() {
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert!(parse_duration("30").is_err());
         assert!(parse_duration("3w").is_err());
-        assert!(parse_duration("99999999999999999d").is_err());
+        assert!(parse_duration("99999999999999999d").is_err_and(|e| e.contains("3650-day limit")));
+        assert!(parse_duration("99999999999999999999999d").is_err_and(|e| e.contains("limit")));
+        assert!(parse_duration("d").is_err_and(|e| e.contains("not a duration")));
         assert!(parse_duration("3651d").is_err_and(|e| e.contains("limit")));
     }
 }

@@ -32,6 +32,7 @@ mod backend;
 mod cancel;
 mod commands;
 mod error;
+mod guard;
 mod locate;
 mod options;
 mod redact;

@@ -15,7 +15,7 @@ pub const REDACTED: &str = "(sensitive value)";
 const MIN_SECRET_LEN: usize = 4;
 
 #[derive(Clone, Default)]
-pub struct Redactor(Arc<RwLock<Vec<String>>>);
+pub struct Redactor(Arc<RwLock<Vec<String>>>, Arc<RwLock<Vec<String>>>);
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -70,7 +70,20 @@ impl Redactor {
         self.len() == 0
     }
 
-    /// `text` with every known secret replaced by [`REDACTED`].
+    /// Maps diagnostics that point into `work` (an unpacked release, whose root is the
+    /// project's root) back to the repository: `…/work/dev/infra/x.tfvars line 5` reads
+    /// `infra/x.tfvars line 5`. Only locations (a path followed by ` line `) are rewritten, so
+    /// a command line naming a work-dir file stays true.
+    pub fn map_locations(&self, work: &std::path::Path) {
+        let prefix = format!("{}/", work.display());
+        if let Ok(mut v) = self.1.write() {
+            if !v.contains(&prefix) {
+                v.push(prefix);
+            }
+        }
+    }
+
+    /// `text` with every known secret replaced by [`REDACTED`] and work-dir locations mapped.
     pub fn redact(&self, text: &str) -> String {
         let Ok(values) = self.0.read() else {
             return text.to_string();
@@ -79,6 +92,11 @@ impl Redactor {
         for v in values.iter() {
             if out.contains(v.as_str()) {
                 out = out.replace(v.as_str(), REDACTED);
+            }
+        }
+        if let Ok(prefixes) = self.1.read() {
+            for p in prefixes.iter() {
+                out = map_location(&out, p);
             }
         }
         out
@@ -93,6 +111,29 @@ impl Redactor {
             .iter()
             .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
     }
+}
+
+/// `text` with `prefix` dropped where it starts a path that is followed by ` line `.
+fn map_location(text: &str, prefix: &str) -> String {
+    if !text.contains(prefix) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(prefix) {
+        let after = &rest[i + prefix.len()..];
+        let path_len = after
+            .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == '"')
+            .unwrap_or(after.len());
+        let located = after[path_len..].starts_with(" line ");
+        out.push_str(&rest[..i]);
+        if !located {
+            out.push_str(prefix);
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The value of `name` in the environment the engine inherits (e.g. a user's own
@@ -148,6 +189,18 @@ pub fn var_from_environment(name: &str, env: &[(String, String)]) -> Option<Stri
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn work_dir_locations_read_as_repository_paths() {
+        let r = Redactor::new();
+        r.map_locations(std::path::Path::new("/p/.ferry/work/dev"));
+        assert_eq!(
+            r.redact("  on /p/.ferry/work/dev/infra/environments/dev.tfvars line 6:"),
+            "  on infra/environments/dev.tfvars line 6:"
+        );
+        let cmd = "terraform plan -out=/p/.ferry/work/dev/infra/ferry.tfplan";
+        assert_eq!(r.redact(cmd), cmd);
+    }
 
     #[test]
     fn redacts_plain_and_json_escaped_forms_longest_first() {

@@ -92,6 +92,7 @@ fn run_with_grace(
         source,
     })?;
     let group = Group::enter(child.id(), opts.cancel.clone());
+    let watchman = crate::guard::Watchman::start(group.id, grace);
 
     let (tx, rx) = mpsc::channel();
     if let Some(out) = child.stdout.take() {
@@ -121,6 +122,7 @@ fn run_with_grace(
             kill_group(group.id, Signal::SIGKILL);
             let _ = child.kill();
             let _ = child.wait();
+            watchman.done();
             sink.finish();
             return Err(EngineError::io(format!("waiting for `{command}`"), source));
         }
@@ -129,6 +131,7 @@ fn run_with_grace(
         // Providers and a provisioner's children may still run; none may outlive the run.
         kill_group(group.id, Signal::SIGKILL);
     }
+    watchman.done();
     drop(group);
     sink.finish();
     let Watched {

@@ -268,7 +268,10 @@ pub(crate) fn read<'a>(
     label: &Label<'_>,
     stack: &mut Vec<u64>,
 ) -> Result<(RawChange<'a>, usize), RawError> {
-    let mut c = Checker::new(bytes, base, stack);
+    // A value inside `change` sits four levels down (the plan, `resource_changes`, the entry,
+    // `change`): deeper than the plan's limit there is refused, never skimmed past, so no
+    // difference hides below what the review walks.
+    let mut c = Checker::new(bytes, base, stack).with_limit(crate::scan::MAX_DEPTH - 4);
     let (mut address, mut mode, mut resource_type, mut previous_address) = (None, None, None, None);
     let (mut deposed, mut action_reason, mut change) = (None, None, None);
     let opened =

@@ -24,6 +24,9 @@ use std::time::Duration;
 
 pub const DEFAULT_DIR: &str = "policy";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest a policy evaluation may be given: a policy that needs longer is a bug, and a huge
+/// value would overflow the evaluator's deadline arithmetic.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// Keys that may appear both at the top level and in `[policy.env.NAME]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -164,12 +167,16 @@ impl PolicyConfig {
     fn from_rules(dir: Option<String>, rules: Rules) -> Result<Self, PolicyError> {
         let timeout = match rules.timeout.as_deref() {
             None => DEFAULT_TIMEOUT,
-            Some(s) => parse_duration(s).ok_or_else(|| {
-                config_err(
-                    ".timeout",
-                    &format!("'{s}' is not a duration like \"500ms\", \"10s\" or \"2m\""),
-                )
-            })?,
+            Some(s) => parse_duration(s)
+                .filter(|d| *d <= MAX_TIMEOUT)
+                .ok_or_else(|| {
+                    config_err(
+                        ".timeout",
+                        &format!(
+                            "'{s}' is not a duration like \"500ms\", \"10s\" or \"2m\" of at most 10m"
+                        ),
+                    )
+                })?,
         };
         let namespaces = rules.namespaces.unwrap_or_else(|| vec!["main".to_string()]);
         if namespaces.is_empty() || namespaces.iter().any(|n| n.trim().is_empty()) {

@@ -164,6 +164,23 @@ impl DirArtifactStore {
     }
 }
 
+/// Refuses a path (or its directory) that is a symbolic link: ferry never writes through a link
+/// under its data directory, where a planted one would point its writes at any file the user
+/// can write.
+pub fn refuse_link(path: &Path) -> Result<()> {
+    for p in [Some(path), path.parent()].into_iter().flatten() {
+        if std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(StoreError::Artifact {
+                path: p.display().to_string(),
+                source: std::io::Error::other(
+                    "is a symbolic link; ferry does not write through links in its data directory (remove the link)",
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Creates `dir` and its missing parents owner-only.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = std::fs::DirBuilder::new();
@@ -254,6 +271,7 @@ impl ArtifactStore for DirArtifactStore {
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
+        refuse_link(dest)?;
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create(true).truncate(true);
         #[cfg(unix)]

@@ -11,6 +11,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 use toml::{Table, Value};
 
+/// The most tries of one check: with `interval` at most ten years each, a larger count is a typo,
+/// not a plan to wait.
+pub const MAX_ATTEMPTS: u32 = 1000;
+
 const KEYS: &[&str] = &[
     "name",
     "command",
@@ -119,12 +123,18 @@ impl Entry<'_> {
             }
             (Some(n), None) if n >= 1 => n,
             (Some(n), None) => return Err(self.err(format!("`attempts` must be at least 1, not {n}"))),
-            (None, Some(n)) if n >= 0 => n + 1,
+            (None, Some(n)) if n >= 0 => n.saturating_add(1),
             (None, Some(n)) => return Err(self.err(format!("`retries` must not be negative, not {n}"))),
             (None, None) => 1,
         };
         let attempts = u32::try_from(attempts)
-            .map_err(|_| self.err(format!("{attempts} attempts is too many")))?;
+            .ok()
+            .filter(|n| *n <= MAX_ATTEMPTS)
+            .ok_or_else(|| {
+                self.err(format!(
+                    "{attempts} attempts is more than the limit of {MAX_ATTEMPTS}"
+                ))
+            })?;
         let interval = self.duration("interval")?.unwrap_or(DEFAULT_INTERVAL);
         let soak = self.duration("soak")?;
         Ok((

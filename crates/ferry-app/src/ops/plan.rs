@@ -99,6 +99,8 @@ impl App {
         let keep = self.speculative_dir(&release);
         ferry_store::artifacts::create_private_dir(&keep)?;
         let kept = keep.join(format!("{env}.json"));
+        ferry_store::artifacts::refuse_link(&kept)?;
+        ferry_store::artifacts::refuse_link(&keep.join(format!("{env}.id")))?;
         std::fs::copy(&ev.plan_json, &kept)
             .map_err(|e| AppError::io(format!("cannot keep {}", kept.display()), e))?;
         std::fs::write(keep.join(format!("{env}.id")), plan_id.hex())

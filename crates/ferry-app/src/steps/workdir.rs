@@ -96,6 +96,7 @@ impl App {
         work_name: &str,
     ) -> Result<Unpacked> {
         let work = self.project.data_dir.join("work").join(work_name);
+        self.redactor.map_locations(&work);
         if let Ok(mut k) = self.kept_workdir.lock() {
             // About to be replaced.
             if k.as_ref().is_some_and(|(_, _, wd)| wd.root == work) {

@@ -47,7 +47,12 @@ impl SqliteLedger {
 
     /// Opens the ledger at `path` (e.g. `ferry serve --ledger sqlite:PATH`).
     pub fn open_file(path: &Path) -> Result<SqliteLedger> {
-        let conn = Connection::open(path).map_err(|e| StoreError::Backend {
+        crate::artifacts::refuse_link(path)?;
+        create_private(path)?;
+        // SQLite creates `-wal` and `-shm` with the database file's mode, so 0600 from here on;
+        // NOFOLLOW: SQLite refuses a link anywhere in the path, not only where ferry looked.
+        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Backend {
             what: path.display().to_string(),
             message: e.to_string(),
         })?;
@@ -297,6 +302,26 @@ fn table_exists(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
         |r| r.get::<_, i64>(0),
     )
     .map(|n| n > 0)
+}
+
+/// Creates the ledger file owner-only before SQLite opens it, so it is never readable by others,
+/// not even for the moment between creation and [`restrict`].
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Backend {
+            what: path.display().to_string(),
+            message: e.to_string(),
+        }),
+    }
 }
 
 /// The ledger holds plans' review and who approved what: owner-only.

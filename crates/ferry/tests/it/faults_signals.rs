@@ -55,7 +55,7 @@ pub fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// Live processes (not zombies) whose environment holds `marker`.
-fn marked(marker: &str) -> Vec<String> {
+pub fn marked(marker: &str) -> Vec<String> {
     let needle = format!("FERRY_TEST_MARKER={marker}");
     let mut found = Vec::new();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
