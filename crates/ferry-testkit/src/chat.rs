@@ -136,17 +136,21 @@ impl ChatServer {
             let mut replies = replies.into_iter();
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let reply = replies.next().unwrap_or(Reply::Status {
-                    status: 500,
-                    headers: vec![],
-                    body: "no more scripted replies".into(),
-                });
+                // A reply is used up only by a request that arrived: a refused TLS handshake
+                // takes none.
+                let mut next = || {
+                    replies.next().unwrap_or(Reply::Status {
+                        status: 500,
+                        headers: vec![],
+                        body: "no more scripted replies".into(),
+                    })
+                };
                 let served = match &tls {
-                    None => serve(stream, reply),
+                    None => serve(stream, &mut next),
                     Some(config) => match rustls::ServerConnection::new(config.clone()) {
                         Ok(conn) => {
                             let mut tls = rustls::StreamOwned::new(conn, stream);
-                            let r = serve(&mut tls, reply);
+                            let r = serve(&mut tls, &mut next);
                             tls.conn.send_close_notify();
                             let _ = tls.flush();
                             r
@@ -170,7 +174,7 @@ impl ChatServer {
     }
 }
 
-fn serve<S: Read + Write>(mut stream: S, reply: Reply) -> Option<Recorded> {
+fn serve<S: Read + Write>(mut stream: S, next: &mut dyn FnMut() -> Reply) -> Option<Recorded> {
     let mut reader = BufReader::new(&mut stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -204,7 +208,7 @@ fn serve<S: Read + Write>(mut stream: S, reply: Reply) -> Option<Recorded> {
     };
     drop(reader);
     let out = &mut stream;
-    let _ = match reply {
+    let _ = match next() {
         Reply::Json(v) => respond(out, 200, &[], "application/json", &v.to_string()),
         Reply::Stream { events, done } => {
             let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
