@@ -1,4 +1,5 @@
-//! An OpenAI-compatible chat-completions client: one POST with the system and user messages,
+//! An OpenAI-compatible chat-completions client (plain HTTP, or TLS through rustls with ring and
+//! Mozilla's bundled roots or `[advisor] ca_file`): one POST with the system and user messages,
 //! the answer read whole (`stream = false`) or as server-sent events (`stream = true`), bounded
 //! in size and time. A 429 is retried when the server says how long to wait and the wait fits
 //! the time budget; anything else that goes wrong is a typed error, and a partial answer is
@@ -12,6 +13,7 @@ use crate::sanitize::untrusted_text;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::time::{Duration, Instant};
+use ureq::tls::{RootCerts, TlsConfig};
 
 /// What the model is told about its role, whatever the template says.
 pub const SYSTEM_MESSAGE: &str = "You are an infrastructure reviewer advising a person. You cannot approve, reject, unblock or acknowledge anything: a person decides in ferry, and your answer is shown to them as untrusted advice. Be specific and brief; say when you lack information.";
@@ -74,6 +76,7 @@ impl Client {
         let url = self.endpoint.url.clone();
         let started = Instant::now();
         let body = request_body(&self.endpoint.model, prompt, self.endpoint.stream).to_string();
+        let tls = self.tls_config()?;
         let mut attempts = 0;
         loop {
             attempts += 1;
@@ -87,6 +90,7 @@ impl Client {
                     after: self.endpoint.timeout,
                 })?;
             let agent: ureq::Agent = ureq::Agent::config_builder()
+                .tls_config(tls.clone())
                 .timeout_global(Some(left))
                 .http_status_as_error(false)
                 .max_redirects(0)
@@ -163,6 +167,35 @@ impl Client {
             answer.attempts = attempts;
             return Ok(answer);
         }
+    }
+
+    /// Mozilla's roots (bundled), or exactly the roots of `[advisor] ca_file`.
+    fn tls_config(&self) -> Result<TlsConfig, AdvisorError> {
+        let Some(path) = &self.endpoint.ca_file else {
+            return Ok(TlsConfig::builder().root_certs(RootCerts::WebPki).build());
+        };
+        let unreadable = |message: String| AdvisorError::Read {
+            path: path.display().to_string(),
+            message,
+        };
+        let pem = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+        let mut roots = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => roots.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(unreadable(format!("not PEM ({e})"))),
+            }
+        }
+        if roots.is_empty() {
+            return Err(unreadable(
+                "no certificate in it ([advisor] ca_file is a PEM file of root certificates)"
+                    .into(),
+            ));
+        }
+        Ok(TlsConfig::builder()
+            .root_certs(RootCerts::new_with_certs(&roots))
+            .build())
     }
 
     fn transport(&self, e: &ureq::Error, url: &str) -> AdvisorError {

@@ -3,17 +3,24 @@
 //!
 //! ```toml
 //! [advisor]
-//! url = "http://127.0.0.1:11434/v1"   # OpenAI-compatible base URL (…/chat/completions is added)
+//! url = "https://llm.example.com/v1"  # OpenAI-compatible base URL (…/chat/completions is added)
 //! model = "llama3.1"
 //! api_key_env = "FERRY_ADVISOR_KEY"    # the variable holding the key; the key never goes in a file
 //! timeout = "60s"
+//! ca_file = "certs/llm-ca.pem"          # https only: trust these roots instead of the bundled ones
 //! stream = true                        # ask for server-sent events
 //! max_prompt_bytes = 65536
 //! max_answer_bytes = 65536
 //! ```
+//!
+//! `https://` is verified against Mozilla's roots (bundled, so no system store is read) or the
+//! roots in `ca_file`. Plain `http://` carries an API key only to this machine (a key is a
+//! credential, refused for any other host); a keyless `http://` endpoint elsewhere is allowed,
+//! and the operation warns that the prompt crosses the network unencrypted.
 
 use crate::error::AdvisorError;
 use crate::fill::DEFAULT_MAX_PROMPT_BYTES;
+use std::path::PathBuf;
 use std::time::Duration;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -27,6 +34,18 @@ pub struct Endpoint {
     pub api_key_env: Option<String>,
     pub timeout: Duration,
     pub stream: bool,
+    /// PEM file of the root certificates an `https://` endpoint must chain to (relative paths
+    /// are the front end's to resolve); `None`: the bundled Mozilla roots.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Endpoint {
+    /// Plain HTTP to a host other than this machine: the prompt travels unencrypted.
+    pub fn is_plain_remote(&self) -> bool {
+        self.url
+            .strip_prefix("http://")
+            .is_some_and(|rest| !is_loopback(host_name(rest)))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +72,7 @@ const KEYS: &[&str] = &[
     "api_key_env",
     "timeout",
     "stream",
+    "ca_file",
     "max_prompt_bytes",
     "max_answer_bytes",
 ];
@@ -106,6 +126,7 @@ impl AdvisorConfig {
         let url = string(table, "url")?;
         let model = string(table, "model")?;
         let api_key_env = string(table, "api_key_env")?;
+        let ca_file = string(table, "ca_file")?.map(PathBuf::from);
         let timeout = match string(table, "timeout")? {
             None => DEFAULT_TIMEOUT,
             Some(t) => duration(&t)
@@ -127,9 +148,10 @@ impl AdvisorConfig {
         };
         let endpoint = match url {
             None => {
-                if model.is_some() || api_key_env.is_some() {
+                if model.is_some() || api_key_env.is_some() || ca_file.is_some() {
                     return Err(AdvisorError::Config(
-                        "`model` and `api_key_env` need `url`, the endpoint's base URL".into(),
+                        "`model`, `api_key_env` and `ca_file` need `url`, the endpoint's base URL"
+                            .into(),
                     ));
                 }
                 None
@@ -138,12 +160,18 @@ impl AdvisorConfig {
                 let model = model.ok_or_else(|| {
                     AdvisorError::Config("`url` is set but `model` is not".into())
                 })?;
+                if ca_file.is_some() && !url.starts_with("https://") {
+                    return Err(AdvisorError::Config(
+                        "`ca_file` is for an https:// `url`".into(),
+                    ));
+                }
                 Some(Endpoint {
                     url: endpoint_url(&url, api_key_env.is_some())?,
                     model,
                     api_key_env,
                     timeout,
                     stream,
+                    ca_file,
                 })
             }
         };
@@ -155,41 +183,52 @@ impl AdvisorConfig {
     }
 }
 
-/// The chat-completions URL of a base URL. Plain HTTP only (as ferry's HTTP checks): a key is
-/// sent only to a loopback host, so it never crosses a network unencrypted.
-fn endpoint_url(url: &str, with_key: bool) -> Result<String, AdvisorError> {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return Err(AdvisorError::Config(if url.starts_with("https://") {
-            format!("`url = \"{url}\"`: this build of ferry speaks plain HTTP only (no TLS stack); run an OpenAI-compatible gateway on this machine (e.g. a LiteLLM or llama.cpp server on http://127.0.0.1) and point `url` at it, or paste the prompt from `ferry advise` without `url`")
-        } else {
-            format!("`url = \"{url}\"` must start with http://")
-        }));
-    };
-    let host = rest.split(['/', '?']).next().unwrap_or("");
+/// The host name of the part of a URL after its scheme (`[::1]` as `::1`).
+fn host_name(rest: &str) -> &str {
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = host.rsplit('@').next().unwrap_or(host);
-    let name = if let Some(v6) = host.strip_prefix('[') {
+    if let Some(v6) = host.strip_prefix('[') {
         v6.split(']').next().unwrap_or("")
     } else {
         host.split(':').next().unwrap_or("")
+    }
+}
+
+fn is_loopback(name: &str) -> bool {
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The chat-completions URL of a base URL: `https://` anywhere; plain `http://` with a key only
+/// to this machine, so a credential never crosses a network unencrypted.
+fn endpoint_url(url: &str, with_key: bool) -> Result<String, AdvisorError> {
+    let (tls, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        _ => {
+            return Err(AdvisorError::Config(format!(
+                "`url = \"{url}\"` must start with https:// (or http:// for an endpoint on this machine)"
+            )))
+        }
     };
+    let name = host_name(rest);
     if name.is_empty() {
         return Err(AdvisorError::Config(format!(
             "`url = \"{url}\"` has no host"
         )));
     }
-    if rest.get(..host.len()).is_some_and(|h| h.contains('@')) {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.contains('@') {
         return Err(AdvisorError::Config(
             "`url` must not carry credentials; put the key in the variable named by `api_key_env`"
                 .into(),
         ));
     }
-    let loopback = name == "localhost"
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if with_key && !loopback {
+    if with_key && !tls && !is_loopback(name) {
         return Err(AdvisorError::Config(format!(
-            "`url = \"{url}\"`: an API key is sent over plain HTTP only to this machine (127.0.0.1, ::1, localhost); use a local gateway for a remote endpoint"
+            "`url = \"{url}\"`: an API key is sent over plain HTTP only to this machine (127.0.0.1, ::1, localhost); use https:// for a remote endpoint"
         )));
     }
     let base = url.trim_end_matches('/');
@@ -222,8 +261,41 @@ mod tests {
                 api_key_env: Some("K".into()),
                 timeout: Duration::from_secs(5),
                 stream: true,
+                ca_file: None,
             })
         );
+    }
+
+    #[test]
+    fn https_is_accepted_with_a_key_and_a_ca_file() {
+        let c = AdvisorConfig::from_table(&table(
+            "url = \"https://llm.example.com/v1\"\nmodel = \"m\"\napi_key_env = \"K\"\nca_file = \"ca.pem\"",
+        ));
+        let e = c.ok().and_then(|c| c.endpoint);
+        assert_eq!(
+            e.as_ref()
+                .map(|e| (e.url.as_str(), e.ca_file.clone(), e.is_plain_remote())),
+            Some((
+                "https://llm.example.com/v1/chat/completions",
+                Some(PathBuf::from("ca.pem")),
+                false
+            ))
+        );
+    }
+
+    #[test]
+    fn keyless_plain_http_elsewhere_is_allowed_but_known_to_be_plain() {
+        let plain = |url: &str| {
+            AdvisorConfig::from_table(&table(&format!("url = \"{url}\"\nmodel = \"m\"")))
+                .ok()
+                .and_then(|c| c.endpoint)
+                .map(|e| e.is_plain_remote())
+        };
+        assert_eq!(plain("http://gpu-box.lan:11434/v1"), Some(true));
+        assert_eq!(plain("http://127.0.0.1:11434/v1"), Some(false));
+        assert_eq!(plain("http://[::1]:11434/v1"), Some(false));
+        assert_eq!(plain("http://LOCALHOST/v1"), Some(false));
+        assert_eq!(plain("https://gpu-box.lan/v1"), Some(false));
     }
 
     #[test]
@@ -232,8 +304,16 @@ mod tests {
             ("urll = \"x\"", "unknown key `urll`"),
             ("url = \"http://127.0.0.1\"", "`model` is not"),
             (
-                "url = \"https://api.example/v1\"\nmodel = \"m\"",
-                "plain HTTP only",
+                "url = \"ftp://api.example/v1\"\nmodel = \"m\"",
+                "must start with https://",
+            ),
+            (
+                "url = \"http://127.0.0.1/v1\"\nmodel = \"m\"\nca_file = \"x.pem\"",
+                "`ca_file` is for an https://",
+            ),
+            (
+                "url = \"https://u:p@api.example/v1\"\nmodel = \"m\"",
+                "must not carry credentials",
             ),
             (
                 "url = \"http://api.example/v1\"\nmodel = \"m\"\napi_key_env = \"K\"",

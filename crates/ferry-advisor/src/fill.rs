@@ -106,7 +106,7 @@ pub struct MigrationInput {
 }
 
 /// A rollback of `env` from `current_release` to `target_release`, for `rollback-readiness`:
-/// the rehearsal's review when there is one.
+/// the readiness facts of its rehearsal when there is one.
 #[derive(Debug, Clone)]
 pub struct RollbackInput<'a> {
     pub env: String,
@@ -114,7 +114,15 @@ pub struct RollbackInput<'a> {
     pub target_release: String,
     /// Whether the rehearsal found the rollback workable; `None`: never rehearsed.
     pub ready: Option<bool>,
+    /// Where and when it was rehearsed (`staging at 2026-12-02T10:00:00Z`).
+    pub rehearsed: Option<String>,
+    /// The rehearsed rollback plan's review.
     pub review: Option<&'a Review>,
+    /// Policy denials of the rehearsed rollback plan.
+    pub policy_denies: Vec<String>,
+    /// Migration readiness: `None` when no migrations were applied in `env` (nothing to
+    /// strand); otherwise why the target would break against the database (empty: it works).
+    pub migrations: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -153,11 +161,11 @@ pub struct Filled {
 /// The default bound on a filled prompt: far below any model's context, small enough to read.
 pub const DEFAULT_MAX_PROMPT_BYTES: usize = 64 * 1024;
 
-struct Item {
-    list: &'static str,
+pub(crate) struct Item {
+    pub(crate) list: &'static str,
     /// What a cut of it is counted as in the note ("stateful-delete", "input file").
-    label: String,
-    text: String,
+    pub(crate) label: String,
+    pub(crate) text: String,
 }
 
 /// Scalars, and ranked items (most important first) for the list placeholders.
@@ -240,14 +248,27 @@ fn render(template: &Template, parts: &Parts, k: usize, max_bytes: usize) -> Str
         };
         values.insert(list, text);
     }
-    values.insert("omitted", omitted_note(&parts.items[k..], max_bytes));
+    values.insert(
+        "omitted",
+        omitted_note(&parts.items[k..], max_bytes, template.input),
+    );
     // An empty note must not leave trailing blank lines; one final newline.
     let mut text = substitute(&template.body, &values).trim_end().to_string();
     text.push('\n');
     text
 }
 
-fn omitted_note(cut: &[Item], max_bytes: usize) -> String {
+/// The command that shows everything a cut prompt left out.
+fn lists_all(kind: InputKind) -> &'static str {
+    match kind {
+        InputKind::Plan => "`ferry review`",
+        InputKind::Audit => "`ferry audit`",
+        InputKind::Migration => "`ferry migrate check`",
+        InputKind::Rollback => "`ferry status` (the rehearsal)",
+    }
+}
+
+fn omitted_note(cut: &[Item], max_bytes: usize, kind: InputKind) -> String {
     if cut.is_empty() {
         return String::new();
     }
@@ -257,9 +278,10 @@ fn omitted_note(cut: &[Item], max_bytes: usize) -> String {
     }
     let what: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
     format!(
-        "Note: to stay within {max_bytes} bytes, {} less important item(s) were cut: {}. Everything above them was kept; `ferry review` lists them all.",
+        "Note: to stay within {max_bytes} bytes, {} less important item(s) were cut: {}. Everything above them was kept; {} lists them all.",
         cut.len(),
-        what.join(", ")
+        what.join(", "),
+        lists_all(kind)
     )
 }
 
@@ -305,7 +327,7 @@ fn ranked(review: &Review) -> Vec<&Finding> {
     findings.into_iter().map(|(_, f)| f).collect()
 }
 
-fn summary_text(review: &Review) -> String {
+pub(crate) fn summary_text(review: &Review) -> String {
     let s = &review.summary;
     format!(
         "{} to create, {} to update, {} to replace, {} to delete, {} to forget, {} read, {} unchanged",
@@ -313,7 +335,7 @@ fn summary_text(review: &Review) -> String {
     )
 }
 
-fn review_items(review: &Review, split_baseline: bool) -> Vec<Item> {
+pub(crate) fn review_items(review: &Review, split_baseline: bool) -> Vec<Item> {
     ranked(review)
         .into_iter()
         .map(|f| Item {
@@ -437,25 +459,7 @@ fn parts(input: &Input<'_>) -> Parts {
                 })
                 .collect()
         }
-        Input::Rollback(r) => {
-            scalars.insert("env", r.env.clone());
-            scalars.insert("current_release", r.current_release.clone());
-            scalars.insert("target_release", r.target_release.clone());
-            scalars.insert(
-                "rehearsal",
-                match (r.ready, r.review) {
-                    (None, _) => "The rollback has not been rehearsed: ferry has no plan of it.".into(),
-                    (Some(ready), review) => format!(
-                        "Rehearsed: the rollback plan's review verdict is {}, {}; ferry judged it {}.",
-                        review.map_or("unknown", |v| v.verdict.as_str()),
-                        review.map_or_else(|| "no summary".into(), summary_text),
-                        if ready { "ready" } else { "NOT ready (it would destroy stateful resources or was blocked)" }
-                    ),
-                },
-            );
-            empty.insert("findings", "- none".into());
-            r.review.map_or_else(Vec::new, |v| review_items(v, false))
-        }
+        Input::Rollback(r) => crate::fill_rollback::parts(r, &mut scalars, &mut empty),
     };
     Parts {
         scalars,

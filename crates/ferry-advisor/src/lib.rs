@@ -20,6 +20,7 @@ pub mod client;
 pub mod config;
 mod error;
 pub mod fill;
+mod fill_rollback;
 pub mod redact;
 pub mod sanitize;
 pub mod template;

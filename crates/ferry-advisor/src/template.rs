@@ -72,6 +72,7 @@ impl InputKind {
                 "current_release",
                 "target_release",
                 "rehearsal",
+                "migrations",
                 "findings",
                 "omitted",
             ],

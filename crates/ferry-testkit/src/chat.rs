@@ -2,10 +2,41 @@
 //! the advisor's tests: each connection gets the next scripted [`Reply`] (a plain JSON answer,
 //! a server-sent event stream, an error status, or raw bytes cut off mid-answer), and every
 //! request is recorded (path, headers, body) so a test can assert exactly what ferry sent.
+//! [`ChatServer::start_tls`] serves the same over TLS with a certificate for 127.0.0.1, ::1 and
+//! localhost issued by a test CA ([`test_ca_path`]; never trusted outside these tests).
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+const SERVER_CERT: &str = include_str!("../certs/server.pem");
+const SERVER_KEY: &str = include_str!("../certs/server.key");
+
+/// The PEM file of the CA that issued [`ChatServer::start_tls`]'s certificate, for
+/// `[advisor] ca_file`.
+pub fn test_ca_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("certs/ca.pem")
+}
+
+fn tls_config() -> std::io::Result<Arc<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let certs = CertificateDer::pem_slice_iter(SERVER_CERT.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(std::io::Error::other)?;
+    let key =
+        PrivateKeyDer::from_pem_slice(SERVER_KEY.as_bytes()).map_err(std::io::Error::other)?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(std::io::Error::other)?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(std::io::Error::other)?;
+    Ok(Arc::new(config))
+}
 
 #[derive(Debug, Clone)]
 pub enum Reply {
@@ -83,20 +114,51 @@ pub struct ChatServer {
 impl ChatServer {
     /// Serves `replies` in order, one per connection; further connections get a 500.
     pub fn start(replies: Vec<Reply>) -> std::io::Result<ChatServer> {
+        ChatServer::listen(replies, None)
+    }
+
+    /// The same over TLS: the base URL is `https://127.0.0.1:PORT/v1`. A client that does not
+    /// trust [`test_ca_path`] fails the handshake, and no request is recorded.
+    pub fn start_tls(replies: Vec<Reply>) -> std::io::Result<ChatServer> {
+        ChatServer::listen(replies, Some(tls_config()?))
+    }
+
+    fn listen(
+        replies: Vec<Reply>,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<ChatServer> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
-        let url = format!("http://{}/v1", listener.local_addr()?);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}/v1", listener.local_addr()?);
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
         std::thread::spawn(move || {
             let mut replies = replies.into_iter();
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let reply = replies.next().unwrap_or(Reply::Status {
-                    status: 500,
-                    headers: vec![],
-                    body: "no more scripted replies".into(),
-                });
-                if let Some(r) = serve(stream, reply) {
+                // A reply is used up only by a request that arrived: a refused TLS handshake
+                // takes none.
+                let mut next = || {
+                    replies.next().unwrap_or(Reply::Status {
+                        status: 500,
+                        headers: vec![],
+                        body: "no more scripted replies".into(),
+                    })
+                };
+                let served = match &tls {
+                    None => serve(stream, &mut next),
+                    Some(config) => match rustls::ServerConnection::new(config.clone()) {
+                        Ok(conn) => {
+                            let mut tls = rustls::StreamOwned::new(conn, stream);
+                            let r = serve(&mut tls, &mut next);
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                            r
+                        }
+                        Err(_) => None,
+                    },
+                };
+                if let Some(r) = served {
                     if let Ok(mut all) = seen.lock() {
                         all.push(r);
                     }
@@ -112,8 +174,8 @@ impl ChatServer {
     }
 }
 
-fn serve(stream: TcpStream, reply: Reply) -> Option<Recorded> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
+fn serve<S: Read + Write>(mut stream: S, next: &mut dyn FnMut() -> Reply) -> Option<Recorded> {
+    let mut reader = BufReader::new(&mut stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
@@ -144,21 +206,22 @@ fn serve(stream: TcpStream, reply: Reply) -> Option<Recorded> {
         headers,
         body: String::from_utf8_lossy(&body).to_string(),
     };
-    let mut out = stream;
-    let _ = match reply {
-        Reply::Json(v) => respond(&mut out, 200, &[], "application/json", &v.to_string()),
+    drop(reader);
+    let out = &mut stream;
+    let _ = match next() {
+        Reply::Json(v) => respond(out, 200, &[], "application/json", &v.to_string()),
         Reply::Stream { events, done } => {
             let mut body: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
             if done {
                 body.push_str("data: [DONE]\n\n");
             }
-            respond(&mut out, 200, &[], "text/event-stream", &body)
+            respond(out, 200, &[], "text/event-stream", &body)
         }
         Reply::Status {
             status,
             headers,
             body,
-        } => respond(&mut out, status, &headers, "application/json", &body),
+        } => respond(out, status, &headers, "application/json", &body),
         Reply::Raw(bytes) => out.write_all(&bytes),
     };
     let _ = out.flush();
@@ -166,7 +229,7 @@ fn serve(stream: TcpStream, reply: Reply) -> Option<Recorded> {
 }
 
 fn respond(
-    out: &mut TcpStream,
+    out: &mut impl Write,
     status: u16,
     headers: &[(String, String)],
     content_type: &str,

@@ -123,6 +123,12 @@ pub enum MigrateCommand {
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Print the filled migration-safety prompt for an AI assistant instead of the review (exit 0).
+        #[arg(long)]
+        prompt: bool,
+        /// The prompt template to fill (default: migration-safety).
+        #[arg(long, value_name = "NAME", requires = "prompt")]
+        template: Option<String>,
     },
     /// Each migration of the release's sets against the environment's database history.
     Status(MigrateTarget),
@@ -319,6 +325,12 @@ pub struct RollbackArgs {
     pub to: Option<String>,
     #[arg(long)]
     pub yes: bool,
+    /// Print the filled rollback-readiness prompt for an AI assistant; roll nothing back (exit 0).
+    #[arg(long, conflicts_with = "yes")]
+    pub prompt: bool,
+    /// The prompt template to fill (default: rollback-readiness).
+    #[arg(long, value_name = "NAME", requires = "prompt")]
+    pub template: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -19,6 +19,7 @@ fn client_with(server: &ChatServer, stream: bool, max: usize, timeout: Duration)
             api_key_env: Some("K".into()),
             timeout,
             stream,
+            ca_file: None,
         },
         Some(KEY.into()),
         max,
@@ -193,6 +194,7 @@ fn an_unreachable_or_silent_endpoint_is_a_clear_error() {
             api_key_env: None,
             timeout: Duration::from_secs(5),
             stream: false,
+            ca_file: None,
         },
         None,
         4096,
@@ -219,6 +221,7 @@ fn an_unreachable_or_silent_endpoint_is_a_clear_error() {
             api_key_env: None,
             timeout: Duration::from_millis(500),
             stream: false,
+            ca_file: None,
         },
         None,
         4096,
@@ -228,4 +231,105 @@ fn an_unreachable_or_silent_endpoint_is_a_clear_error() {
     assert!(matches!(err, AdvisorError::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(3));
     hold.join().unwrap();
+}
+
+fn tls_client(server: &ChatServer, ca_file: Option<std::path::PathBuf>) -> Client {
+    Client::new(
+        Endpoint {
+            url: format!("{}/chat/completions", server.url),
+            model: "test-model".into(),
+            api_key_env: Some("K".into()),
+            timeout: Duration::from_secs(10),
+            stream: true,
+            ca_file,
+        },
+        Some(KEY.into()),
+        4096,
+    )
+}
+
+#[test]
+fn an_https_endpoint_whose_certificate_chains_to_ca_file_is_asked_over_tls() {
+    let server =
+        ChatServer::start_tls(vec![Reply::streamed("tls-model", &["Over ", "TLS."])]).unwrap();
+    assert!(
+        server.url.starts_with("https://127.0.0.1:"),
+        "{}",
+        server.url
+    );
+    let answer = tls_client(&server, Some(ferry_testkit::chat::test_ca_path()))
+        .complete("the prompt")
+        .unwrap();
+    assert_eq!(answer.text, "Over TLS.");
+    assert_eq!(answer.model, "tls-model");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].path, "/v1/chat/completions");
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(
+        reqs[0].json(),
+        request_body("test-model", "the prompt", true)
+    );
+}
+
+#[test]
+fn an_https_endpoint_with_an_unknown_issuer_is_unreachable_and_nothing_is_sent() {
+    // Without ca_file only Mozilla's roots are trusted; the test CA is not one of them.
+    let server = ChatServer::start_tls(vec![Reply::answer("m", "never read")]).unwrap();
+    let err = tls_client(&server, None).complete("p").unwrap_err();
+    assert!(matches!(err, AdvisorError::Unreachable { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("carried on without advice") && text.to_lowercase().contains("certificate"),
+        "{text}"
+    );
+    assert!(!text.contains(KEY));
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_ca_file_that_is_missing_or_not_pem_is_named() {
+    let server = ChatServer::start_tls(vec![]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let err = tls_client(&server, Some(missing.clone()))
+        .complete("p")
+        .unwrap_err();
+    assert!(
+        matches!(&err, AdvisorError::Read { path, .. } if *path == missing.display().to_string()),
+        "{err:?}"
+    );
+    assert!(!err.is_endpoint_fault());
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let err = tls_client(&server, Some(empty)).complete("p").unwrap_err();
+    assert!(err.to_string().contains("no certificate in it"), "{err}");
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_https_endpoint_that_is_down_is_unreachable() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let c = Client::new(
+        Endpoint {
+            url: format!("https://127.0.0.1:{port}/v1/chat/completions"),
+            model: "m".into(),
+            api_key_env: None,
+            timeout: Duration::from_secs(5),
+            stream: false,
+            ca_file: None,
+        },
+        None,
+        4096,
+    );
+    let err = c.complete("p").unwrap_err();
+    assert!(matches!(err, AdvisorError::Unreachable { .. }), "{err:?}");
+    assert!(err.to_string().contains("connection refused"), "{err}");
 }

@@ -146,9 +146,44 @@ fn rollback_readiness_filled_from_the_rehearsal_review() {
         current_release: "sha256:3333333333333333".into(),
         target_release: "sha256:4444444444444444".into(),
         ready: Some(false),
+        rehearsed: Some("staging at 2026-12-02T10:00:00Z".into()),
         review: Some(&review),
+        policy_denies: vec!["no deletes of buckets on a rollback".into()],
+        migrations: Some(vec![
+            "set 'app': contract migration 0003_drop_email.sql was applied after release sha256:4444444444444444; its compat query `SELECT email FROM users` fails: column \"email\" does not exist".into(),
+        ]),
     });
-    insta::assert_snapshot!("rollback_readiness", filled(ROLLBACK_READINESS, &input));
+    let text = filled(ROLLBACK_READINESS, &input);
+    let at = |s: &str| text.find(s).unwrap();
+    assert!(
+        at("## Rollback readiness") < at("Policy denies")
+            && at("## Migration readiness") < at("NOT READY: release sha256:4444")
+            && at("NOT READY: release sha256:4444") < at("## What the rehearsed"),
+        "{text}"
+    );
+    insta::assert_snapshot!("rollback_readiness", text);
+}
+
+#[test]
+fn rollback_readiness_without_a_rehearsal_or_migrations_says_so() {
+    let input = Input::Rollback(RollbackInput {
+        env: "staging".into(),
+        current_release: "sha256:5555".into(),
+        target_release: "sha256:6666".into(),
+        ready: None,
+        rehearsed: None,
+        review: None,
+        policy_denies: vec![],
+        migrations: None,
+    });
+    let text = filled(ROLLBACK_READINESS, &input);
+    for want in [
+        "## Rollback readiness\n\nThe rollback of staging to sha256:6666 has not been rehearsed: ferry has no plan of it",
+        "## Migration readiness\n\nNo SQL migrations were applied in staging through ferry",
+        "## What the rehearsed rollback plan would change\n\n- (no rehearsed rollback plan)\n",
+    ] {
+        assert!(text.contains(want), "{want}\n---\n{text}");
+    }
 }
 
 #[test]
@@ -164,7 +199,7 @@ fn every_built_in_is_listed_with_its_version() {
             ("environment-audit".into(), 1, Source::BuiltIn),
             ("migration-safety".into(), 1, Source::BuiltIn),
             ("plan-review".into(), 1, Source::BuiltIn),
-            ("rollback-readiness".into(), 1, Source::BuiltIn),
+            ("rollback-readiness".into(), 2, Source::BuiltIn),
         ]
     );
 }

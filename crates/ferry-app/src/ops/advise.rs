@@ -10,12 +10,13 @@ use crate::context::{App, Claim};
 use crate::error::{AppError, Result};
 use crate::project::{find_root, Project};
 use crate::views::AdviceView;
-use ferry_advisor::template::PLAN_REVIEW;
+use ferry_advisor::template::{MIGRATION_SAFETY, PLAN_REVIEW, ROLLBACK_READINESS};
 use ferry_advisor::{
-    fill, AdvisorConfig, AuditInput, Client, Filled, Input, Library, PlanInput, Redactor,
+    fill, AdvisorConfig, AuditInput, Client, Filled, Input, InputKind, Library, MigrationFinding,
+    MigrationInput, PlanInput, Redactor, RollbackInput, Template,
 };
-use ferry_core::{PlanId, ReleaseId, Review};
-use ferry_store::{AdviceRecord, PlanRecord};
+use ferry_core::{Finding, PlanId, ReleaseId, Review, Severity};
+use ferry_store::{AdviceRecord, PlanRecord, RehearsalRecord};
 use serde::Serialize;
 use std::path::Path;
 
@@ -63,10 +64,111 @@ pub fn work_tree_library(start: Option<&Path>) -> Result<Library> {
     }
 }
 
-/// `[advisor]` of the work tree (the endpoint is not a gate, so the work tree decides it).
+/// `[advisor]` of the work tree (the endpoint is not a gate, so the work tree decides it); a
+/// relative `ca_file` is relative to the project root.
 pub fn advisor_config(project: &Project) -> Result<AdvisorConfig> {
-    AdvisorConfig::from_table(&project.config.advisor)
-        .map_err(|e| AppError::Invalid(format!("{}: {e}", project.config_path.display())))
+    let mut config = AdvisorConfig::from_table(&project.config.advisor)
+        .map_err(|e| AppError::Invalid(format!("{}: {e}", project.config_path.display())))?;
+    if let Some(ca) = config.endpoint.as_mut().and_then(|e| e.ca_file.as_mut()) {
+        if ca.is_relative() {
+            *ca = project.root.join(&*ca);
+        }
+    }
+    Ok(config)
+}
+
+/// A template filled from another kind of input is named with the command that fills it.
+fn expect_kind(t: &Template, kind: InputKind, env: Option<&str>) -> Result<()> {
+    if t.input == kind {
+        return Ok(());
+    }
+    let env = env.unwrap_or("ENV");
+    let how = match t.input {
+        InputKind::Plan => format!("ferry review --env {env} --prompt --template {}", t.name),
+        InputKind::Audit => "ferry audit --prompt".to_string(),
+        InputKind::Migration => {
+            format!("ferry migrate check PATH... --prompt --template {}", t.name)
+        }
+        InputKind::Rollback => format!("ferry rollback --env {env} --prompt --template {}", t.name),
+    };
+    Err(AppError::Invalid(format!(
+        "template '{}' is filled from {} input, not {}; print it with `{how}`",
+        t.name,
+        t.input.as_str(),
+        kind.as_str()
+    )))
+}
+
+/// ferry-migrate's check findings as the advisor's migration input.
+pub fn migration_input(
+    report: &ferry_migrate::check::CheckReport,
+    env: Option<&str>,
+) -> MigrationInput {
+    use ferry_migrate::check::Severity as S;
+    MigrationInput {
+        env: env.map(str::to_string),
+        verdict: report.verdict.as_str().to_string(),
+        findings: report
+            .findings
+            .iter()
+            .map(|f| MigrationFinding {
+                file: f.file.clone(),
+                line: f.line,
+                class: f.class.as_str().to_string(),
+                severity: match f.severity {
+                    S::Info => Severity::Info,
+                    S::Warn => Severity::Warn,
+                    S::Block => Severity::Block,
+                },
+                rule: f.rule.clone(),
+                statement: f.statement.clone(),
+                message: f.message.clone(),
+                fix: f.fix.clone(),
+                acknowledged: f.acknowledged.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The migration-safety prompt of a migration check (`ferry migrate check PATH... --prompt`),
+/// from the work tree's library near `start` (the built-ins outside a project).
+pub fn migration_check_prompt(
+    report: &ferry_migrate::check::CheckReport,
+    start: Option<&Path>,
+    template: Option<&str>,
+    secrets: &[String],
+) -> Result<Filled> {
+    let library = work_tree_library(start)?;
+    let t = library.get(template.unwrap_or(MIGRATION_SAFETY))?;
+    expect_kind(t, InputKind::Migration, None)?;
+    let input = Input::Migration(migration_input(report, None));
+    let redactor = Redactor::new().secrets(secrets.iter().cloned());
+    Ok(fill(
+        t,
+        &input,
+        &redactor,
+        limits_near(start).max_prompt_bytes,
+    )?)
+}
+
+/// The filled rollback-readiness prompt of one environment (`ferry rollback --env ENV
+/// --prompt`): nothing is planned, locked or rolled back.
+#[derive(Debug, Clone, Serialize)]
+pub struct RollbackPromptView {
+    pub env: String,
+    pub current: ReleaseId,
+    pub target: ReleaseId,
+    /// The rehearsal of exactly this rollback (from `current` to `target` in `env`), if any.
+    pub rehearsal: Option<RehearsalRecord>,
+    pub prompt: Filled,
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The `[advisor]` limits near `start`, else the defaults (a plan file outside any project).
@@ -148,6 +250,69 @@ impl App {
         Ok(Library::with_project(&files)?)
     }
 
+    /// The rollback-readiness prompt of `env` rolling back to `to` (default: its rollback
+    /// target), filled from the rehearsal of that rollback when there is one. Read-only.
+    pub fn rollback_prompt(
+        &self,
+        env: &str,
+        to: Option<&str>,
+        template: Option<&str>,
+        secrets: &[String],
+    ) -> Result<RollbackPromptView> {
+        self.env(env)?;
+        let (target, current) = self.rollback_pair(env, to)?;
+        let rehearsal = self
+            .ledger
+            .latest_rehearsal(&current)?
+            .filter(|r| r.env == env && r.target == target.id);
+        let review = match &rehearsal {
+            Some(r) => {
+                let findings: Vec<Finding> = serde_json::from_value(r.detail["findings"].clone())
+                    .map_err(|e| {
+                    AppError::Invalid(format!(
+                        "the stored rehearsal of '{env}' has unreadable findings: {e}"
+                    ))
+                })?;
+                Some(Review {
+                    verdict: r.verdict,
+                    summary: r.summary,
+                    findings,
+                })
+            }
+            None => None,
+        };
+        // The running release's prompts: the question is asked while it runs.
+        let library = self.release_library(&current)?;
+        let t = library.get(template.unwrap_or(ROLLBACK_READINESS))?;
+        expect_kind(t, InputKind::Rollback, Some(env))?;
+        let input = Input::Rollback(RollbackInput {
+            env: env.to_string(),
+            current_release: current.to_string(),
+            target_release: target.id.to_string(),
+            ready: rehearsal.as_ref().map(|r| r.ready),
+            rehearsed: rehearsal.as_ref().map(|r| format!("{} at {}", r.env, r.at)),
+            review: review.as_ref(),
+            policy_denies: rehearsal
+                .as_ref()
+                .map(|r| strings(&r.detail["policy_denies"]))
+                .unwrap_or_default(),
+            migrations: rehearsal
+                .as_ref()
+                .filter(|r| r.detail["migrations"].is_array())
+                .map(|r| strings(&r.detail["migrations"])),
+        });
+        let redactor = Redactor::new().secrets(secrets.iter().cloned());
+        let limit = advisor_config(&self.project)?.max_prompt_bytes;
+        let prompt = fill(t, &input, &redactor, limit)?;
+        Ok(RollbackPromptView {
+            env: env.to_string(),
+            current,
+            target: target.id,
+            rehearsal,
+            prompt,
+        })
+    }
+
     /// The filled prompt for a plan of `env` (default: its pending plan).
     pub fn plan_prompt(
         &self,
@@ -173,6 +338,7 @@ impl App {
         })?;
         let library = self.release_library(&plan.release)?;
         let t = library.get(template.unwrap_or(PLAN_REVIEW))?;
+        expect_kind(t, InputKind::Plan, Some(env))?;
         let input = Input::Plan(PlanInput {
             review: &review,
             env: Some(env.to_string()),
@@ -212,6 +378,12 @@ impl App {
                     "[advisor] api_key_env names {var}, which is not set; export it (the key never goes in ferry.toml)"
                 )));
             }
+        }
+        if endpoint.is_plain_remote() {
+            self.step(&format!(
+                "warning: {} is plain http:// to another machine: the (redacted) prompt and the answer cross the network unencrypted; use https://",
+                endpoint.url
+            ));
         }
         self.step(&format!(
             "asking {} ({}) about plan {} with {} v{}",

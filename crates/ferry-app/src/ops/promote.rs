@@ -50,41 +50,7 @@ impl App {
     pub fn rollback(&self, who: &Claim, input: &RollbackInput) -> Result<PromoteView> {
         self.env(&input.env)?;
         let _lock = self.lock(&input.env, "rollback", who.as_str())?;
-        let (target, current) = match &input.to {
-            Some(id) => {
-                let r = self.resolve_release(id)?;
-                if let Some(a) = &r.abandoned {
-                    return Err(AppError::blocked(
-                        format!(
-                            "release {} was abandoned ({}); it cannot be rolled back to",
-                            r.id.short(),
-                            a.reason
-                        ),
-                        vec![],
-                    ));
-                }
-                let current = self.running_release(&input.env)?.ok_or_else(|| {
-                    AppError::NotFound(format!(
-                        "'{}' has nothing deployed to roll back from",
-                        input.env
-                    ))
-                })?;
-                (r, current)
-            }
-            None => self.rollback_target(&input.env)?.ok_or_else(|| {
-                AppError::NotFound(format!(
-                    "'{}' has no known-good release before the current one to roll back to",
-                    input.env
-                ))
-            })?,
-        };
-        if target.id == current {
-            return Err(AppError::Invalid(format!(
-                "release {} is what '{}' runs now; there is nothing to roll back",
-                target.id.short(),
-                input.env
-            )));
-        }
+        let (target, current) = self.rollback_pair(&input.env, input.to.as_deref())?;
         self.step(&format!(
             "rolling '{}' back from {} to release {} (\"{}\")",
             input.env,

@@ -49,6 +49,47 @@ impl App {
         }
     }
 
+    /// What a rollback of `env` (to `to`, default: its rollback target) would bring back, and
+    /// the release it replaces: refused for an abandoned release, nothing deployed, or the
+    /// release running now.
+    pub(crate) fn rollback_pair(
+        &self,
+        env: &str,
+        to: Option<&str>,
+    ) -> Result<(ReleaseRecord, ReleaseId)> {
+        let (target, current) = match to {
+            Some(id) => {
+                let r = self.resolve_release(id)?;
+                if let Some(a) = &r.abandoned {
+                    return Err(AppError::blocked(
+                        format!(
+                            "release {} was abandoned ({}); it cannot be rolled back to",
+                            r.id.short(),
+                            a.reason
+                        ),
+                        vec![],
+                    ));
+                }
+                let current = self.running_release(env)?.ok_or_else(|| {
+                    AppError::NotFound(format!("'{env}' has nothing deployed to roll back from"))
+                })?;
+                (r, current)
+            }
+            None => self.rollback_target(env)?.ok_or_else(|| {
+                AppError::NotFound(format!(
+                    "'{env}' has no known-good release before the current one to roll back to"
+                ))
+            })?,
+        };
+        if target.id == current {
+            return Err(AppError::Invalid(format!(
+                "release {} is what '{env}' runs now; there is nothing to roll back",
+                target.id.short()
+            )));
+        }
+        Ok((target, current))
+    }
+
     /// Rehearses the rollback of `env` (the caller holds its lock).
     pub(crate) fn rehearse_rollback(
         &self,

@@ -24,7 +24,14 @@ fn input(t: MigrateTarget) -> MigrateInput {
 
 pub fn run(ctx: &Ctx, cmd: MigrateCommand) -> Result<()> {
     match cmd {
-        MigrateCommand::Check { paths } => check(ctx, &paths),
+        MigrateCommand::Check {
+            paths,
+            prompt: false,
+            ..
+        } => check(ctx, &paths),
+        MigrateCommand::Check {
+            paths, template, ..
+        } => check_prompt(ctx, &paths, template.as_deref()),
         MigrateCommand::Status(t) => status(ctx, t, false),
         MigrateCommand::Plan(t) => status(ctx, t, true),
         MigrateCommand::Approve(args) => approve(ctx, args),
@@ -50,6 +57,28 @@ fn check(ctx: &Ctx, paths: &[std::path::PathBuf]) -> Result<()> {
             "migration check verdict is block ({blocking} blocking finding(s))"
         ))
         .into());
+    }
+    Ok(())
+}
+
+/// The filled migration-safety prompt of the check: advice for a person and their assistant,
+/// not a gate, so it exits 0 whatever the verdict (a file that does not parse is still exit 1).
+fn check_prompt(ctx: &Ctx, paths: &[std::path::PathBuf], template: Option<&str>) -> Result<()> {
+    let report = ferry_app::ops::migrate::check_paths(paths)?;
+    let start = ctx.start().ok();
+    let project = start
+        .as_deref()
+        .and_then(|s| ferry_app::Project::discover(s, None).ok());
+    let (_, secrets) = ctx.advisor_secrets(project.as_ref());
+    let filled = ferry_app::ops::advise::migration_check_prompt(
+        &report,
+        start.as_deref(),
+        template,
+        &secrets,
+    )?;
+    match ctx.format {
+        Format::Json => json(&filled),
+        _ => out(&filled.text),
     }
     Ok(())
 }

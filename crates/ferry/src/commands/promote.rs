@@ -78,6 +78,21 @@ pub fn promote(ctx: &Ctx, args: PromoteArgs) -> Result<()> {
 
 pub fn rollback(ctx: &Ctx, args: RollbackArgs) -> Result<()> {
     let app = ctx.app()?;
+    if args.prompt {
+        // Read-only: no lock, no plan, nothing rolled back.
+        let (_, secrets) = ctx.advisor_secrets(Some(&app.project));
+        let v = app.rollback_prompt(
+            &args.env,
+            args.to.as_deref(),
+            args.template.as_deref(),
+            &secrets,
+        )?;
+        match ctx.format {
+            Format::Json => json(&v),
+            _ => crate::output::out(&v.prompt.text),
+        }
+        return Ok(());
+    }
     let who = ctx.claim(&app.project.root)?;
     confirmed(ctx, args.yes, |yes| {
         app.rollback(
