@@ -14,8 +14,14 @@ pub const REDACTED: &str = "(sensitive value)";
 /// output and hide nothing (such a value is guessed anyway).
 const MIN_SECRET_LEN: usize = 4;
 
+/// Secrets; work-dir prefixes to drop from locations; the root module's directory in the
+/// repository (what the engine's relative locations are relative to).
 #[derive(Clone, Default)]
-pub struct Redactor(Arc<RwLock<Vec<String>>>, Arc<RwLock<Vec<String>>>);
+pub struct Redactor(
+    Arc<RwLock<Vec<String>>>,
+    Arc<RwLock<Vec<String>>>,
+    Arc<RwLock<Option<String>>>,
+);
 
 impl std::fmt::Debug for Redactor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -83,6 +89,16 @@ impl Redactor {
         }
     }
 
+    /// The engine runs in the root module's directory, so it names that module's files
+    /// relative to it (`on main.tf line 3`); with the module at `module_dir` in the repository
+    /// (`[project] root`, e.g. `infra`) those read `on infra/main.tf line 3`.
+    pub fn map_module_dir(&self, module_dir: &str) {
+        let dir = module_dir.trim_matches('/');
+        if let Ok(mut m) = self.2.write() {
+            *m = (!dir.is_empty() && dir != ".").then(|| dir.to_string());
+        }
+    }
+
     /// `text` with every known secret replaced by [`REDACTED`] and work-dir locations mapped.
     pub fn redact(&self, text: &str) -> String {
         let Ok(values) = self.0.read() else {
@@ -93,6 +109,11 @@ impl Redactor {
             if out.contains(v.as_str()) {
                 out = out.replace(v.as_str(), REDACTED);
             }
+        }
+        // Relative locations first: once work-dir prefixes are dropped, every location is
+        // relative and those already mapped must not be prefixed again.
+        if let Ok(Some(dir)) = self.2.read().as_deref() {
+            out = map_relative(&out, dir);
         }
         if let Ok(prefixes) = self.1.read() {
             for p in prefixes.iter() {
@@ -111,6 +132,58 @@ impl Redactor {
             .iter()
             .any(|v| bytes.windows(v.len()).any(|w| w == v.as_bytes()))
     }
+}
+
+/// `text` with every diagnostic location `on PATH line N` whose PATH is relative read from
+/// `dir` (`..` folded, so `on ../modules/x.tf line 2` from `infra/live` is `infra/modules/x.tf`).
+fn map_relative(text: &str, dir: &str) -> String {
+    const ON: &str = "on ";
+    if !text.contains(" line ") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + dir.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(ON) {
+        let starts_word = rest[..i]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        let after = &rest[i + ON.len()..];
+        let path_len = after
+            .find(|c: char| c.is_whitespace() || c == ':' || c == ',' || c == '"')
+            .unwrap_or(after.len());
+        let path = &after[..path_len];
+        out.push_str(&rest[..i + ON.len()]);
+        if starts_word
+            && !path.is_empty()
+            && !path.starts_with('/')
+            && after[path_len..].starts_with(" line ")
+        {
+            out.push_str(&join(dir, path));
+            rest = &after[path_len..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn join(dir: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for p in path.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    // Above the repository root: keep what the engine said.
+                    return path.to_string();
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
 }
 
 /// `text` with `prefix` dropped where it starts a path that is followed by ` line `.
@@ -200,6 +273,36 @@ mod tests {
         );
         let cmd = "terraform plan -out=/p/.ferry/work/dev/infra/ferry.tfplan";
         assert_eq!(r.redact(cmd), cmd);
+    }
+
+    #[test]
+    fn root_module_locations_read_from_the_module_directory() {
+        let r = Redactor::new();
+        r.map_locations(std::path::Path::new("/p/.ferry/work/dev"));
+        r.map_module_dir("infra");
+        assert_eq!(
+            r.redact("│   on main.tf line 3, in resource \"null_resource\" \"x\":"),
+            "│   on infra/main.tf line 3, in resource \"null_resource\" \"x\":"
+        );
+        assert_eq!(
+            r.redact("  on modules/net/main.tf line 9:"),
+            "  on infra/modules/net/main.tf line 9:"
+        );
+        assert_eq!(
+            r.redact("on ../shared/x.tf line 1"),
+            "on shared/x.tf line 1"
+        );
+        // Already absolute (a var file): only the work-dir prefix goes.
+        assert_eq!(
+            r.redact("  on /p/.ferry/work/dev/infra/environments/dev.tfvars line 6:"),
+            "  on infra/environments/dev.tfvars line 6:"
+        );
+        // Not a location.
+        assert_eq!(
+            r.redact("depends on main.tf being valid"),
+            "depends on main.tf being valid"
+        );
+        assert_eq!(r.redact("carry on main.tf line"), "carry on main.tf line");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::error::ReleaseError;
 use crate::manifest::{Manifest, FORMAT, MANIFEST_NAME};
-use crate::paths::{entry_path_problem, symlink_target_problem};
+use crate::paths::{chain_problem, entry_path_problem, symlink_target_problem};
 use crate::tree::{EntryKind, TreeEntry};
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -168,6 +168,19 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<(Manifest, Vec<TreeEntry>), DecodeE
             });
         };
         entries.push(TreeEntry { path, kind });
+    }
+    let links: std::collections::BTreeMap<&str, &str> = entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Symlink { target } => Some((e.path.as_str(), target.as_str())),
+            EntryKind::File { .. } => None,
+        })
+        .collect();
+    if let Some((entry, reason)) = chain_problem(&links) {
+        return Err(DecodeError::Unsafe {
+            entry,
+            reason: reason.into(),
+        });
     }
     let manifest = manifest.ok_or_else(|| malformed("bundle is empty"))?;
     if manifest.format != FORMAT {

@@ -25,8 +25,9 @@ pub(crate) fn entry_path_problem(path: &str) -> Option<&'static str> {
 }
 
 /// Why the symlink at `link` (a valid entry path) pointing at `target` could reach outside the
-/// bundle root, or `None` when it stays inside. Resolved lexically: every symlink in a bundle is
-/// checked this way, so a chain of links cannot escape either.
+/// bundle root, or `None` when it stays inside, read lexically. A lexical check of each link
+/// alone is not enough for chains (`d -> .` with `t -> d/../x` escapes), so a whole bundle's
+/// links are also resolved together by [`chain_problem`].
 pub(crate) fn symlink_target_problem(link: &str, target: &str) -> Option<&'static str> {
     if target.is_empty() {
         return Some("symlink with an empty target");
@@ -46,6 +47,61 @@ pub(crate) fn symlink_target_problem(link: &str, target: &str) -> Option<&'stati
                 depth -= 1;
             }
             _ => depth += 1,
+        }
+    }
+    None
+}
+
+/// How many links one resolution may follow before it is called a loop (Linux's limit).
+const MAX_LINKS: usize = 40;
+
+/// The first symlink of a bundle (entry path → target) that, resolved as the kernel would once
+/// the bundle is unpacked — following the bundle's other links — leads outside the bundle, or
+/// loops; with the reason. Links to paths that do not exist in the bundle are fine as long as
+/// they stay inside.
+pub(crate) fn chain_problem(
+    links: &std::collections::BTreeMap<&str, &str>,
+) -> Option<(String, &'static str)> {
+    links.iter().find_map(|(link, target)| {
+        resolve(links, link, target).map(|reason| (link.to_string(), reason))
+    })
+}
+
+fn resolve(
+    links: &std::collections::BTreeMap<&str, &str>,
+    link: &str,
+    target: &str,
+) -> Option<&'static str> {
+    use std::collections::VecDeque;
+    let mut at: Vec<String> = link.split('/').map(str::to_string).collect();
+    at.pop();
+    let mut todo: VecDeque<String> = target.split('/').map(str::to_string).collect();
+    let mut followed = 0usize;
+    while let Some(part) = todo.pop_front() {
+        match part.as_str() {
+            "" | "." => {}
+            ".." => {
+                if at.pop().is_none() {
+                    return Some("symlink chain leaves the release");
+                }
+            }
+            _ => {
+                at.push(part);
+                let here = at.join("/");
+                if let Some(next) = links.get(here.as_str()) {
+                    followed += 1;
+                    if followed > MAX_LINKS {
+                        return Some("symlink chain loops");
+                    }
+                    if next.starts_with('/') {
+                        return Some("symlink chain reaches an absolute path");
+                    }
+                    at.pop();
+                    for p in next.split('/').rev() {
+                        todo.push_front(p.to_string());
+                    }
+                }
+            }
         }
     }
     None
@@ -79,6 +135,36 @@ mod tests {
         ] {
             assert!(entry_path_problem(bad).is_some(), "{bad} must be refused");
         }
+    }
+
+    #[test]
+    fn chains_are_resolved_through_each_other() {
+        let map = |pairs: &[(&'static str, &'static str)]| {
+            pairs
+                .iter()
+                .copied()
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        // Each link alone stays inside lexically; together they escape.
+        let escape = map(&[("d", "."), ("t", "d/../x")]);
+        assert_eq!(
+            chain_problem(&escape),
+            Some(("t".into(), "symlink chain leaves the release"))
+        );
+        let deep = map(&[("a/b/up", "../.."), ("a/b/t", "up/../secret")]);
+        assert_eq!(chain_problem(&deep).map(|p| p.0), Some("a/b/t".to_string()));
+        let looped = map(&[("x", "y"), ("y", "x")]);
+        assert_eq!(
+            chain_problem(&looped).map(|p| p.1),
+            Some("symlink chain loops")
+        );
+        let fine = map(&[
+            ("mods", "infra/modules"),
+            ("infra/env", "../mods/net"),
+            ("l", "l2"),
+            ("l2", "infra/main.tf"),
+        ]);
+        assert_eq!(chain_problem(&fine), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::error::ReleaseError;
 use crate::git::Repo;
-use crate::paths::{entry_path_problem, is_under, symlink_target_problem};
+use crate::paths::{chain_problem, entry_path_problem, is_under, symlink_target_problem};
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,27 @@ fn check(entry: &TreeEntry) -> Result<(), ReleaseError> {
     Ok(())
 }
 
+/// Every link of the release resolved together, as they will be once unpacked.
+fn check_chains(entries: &[TreeEntry]) -> Result<(), ReleaseError> {
+    let links: std::collections::BTreeMap<&str, &str> = entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Symlink { target } => Some((e.path.as_str(), target.as_str())),
+            EntryKind::File { .. } => None,
+        })
+        .collect();
+    match chain_problem(&links) {
+        Some((path, reason)) => Err(ReleaseError::unsafe_entry(
+            &path,
+            format!(
+                "{reason} (-> {}); releases must be self-contained",
+                links.get(path.as_str()).copied().unwrap_or_default()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The project's files as committed in `oid`.
 pub(crate) fn from_commit(
     repo: &Repo,
@@ -93,6 +114,7 @@ pub(crate) fn from_commit(
         check(&entry)?;
         entries.push(entry);
     }
+    check_chains(&entries)?;
     Ok(entries)
 }
 
@@ -122,6 +144,7 @@ pub(crate) fn from_worktree(
         check(&entry)?;
         entries.push(entry);
     }
+    check_chains(&entries)?;
     Ok(entries)
 }
 

@@ -105,6 +105,25 @@ fn escaping_symlinks_are_refused() {
 }
 
 #[test]
+fn a_chain_of_links_each_inside_on_its_own_is_refused_when_together_they_escape() {
+    // `d -> .` and `t -> d/../x`: lexically both stay inside; unpacked, t is ../x.
+    assert_refused(
+        &["d", "t"],
+        &[
+            ("d", EntryType::Symlink, b"", "."),
+            ("t", EntryType::Symlink, b"", "d/../x"),
+        ],
+    );
+    assert_refused(
+        &["x", "y"],
+        &[
+            ("x", EntryType::Symlink, b"", "y"),
+            ("y", EntryType::Symlink, b"", "x"),
+        ],
+    );
+}
+
+#[test]
 fn hard_links_and_devices_are_refused() {
     assert_refused(&["x"], &[("x", EntryType::Link, b"", "ferry.toml")]);
     assert_refused(&["x"], &[("x", EntryType::Char, b"", "")]);

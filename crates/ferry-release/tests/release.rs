@@ -361,6 +361,25 @@ fn a_symlink_leaving_the_project_is_refused_at_build_time() {
 }
 
 #[test]
+fn a_symlink_chain_leaving_the_project_is_refused_at_build_time() {
+    let repo = TestRepo::with_project();
+    std::os::unix::fs::symlink(".", repo.path().join("infra/here")).unwrap();
+    std::os::unix::fs::symlink("here/../../etc", repo.path().join("infra/out")).unwrap();
+    repo.commit_all("Link out through a link");
+    let err = ReleaseStore::new(&repo.data_dir())
+        .create(repo.path(), None, false)
+        .unwrap_err();
+    assert!(
+        matches!(&err, ReleaseError::Unsafe { entry, .. } if entry == "infra/out"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("symlink chain leaves the release"),
+        "{err}"
+    );
+}
+
+#[test]
 fn not_a_git_repo() {
     let dir = tempfile::tempdir().unwrap();
     let err = ReleaseStore::new(&dir.path().join(".ferry")).create(dir.path(), None, false);

@@ -104,6 +104,7 @@ impl App {
             }
         }
         let config = self.release_config(&release.id)?;
+        self.redactor.map_module_dir(&config.project.root);
         let module_dir = work.join(&config.project.root);
         let key = crate::steps::keep::init_key(&s.env, &release.id);
         let aside = self.set_init_aside(work_name, &module_dir, &key);

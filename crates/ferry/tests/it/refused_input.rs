@@ -229,3 +229,20 @@ fn engine_error_locations_name_the_repository_file() {
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(message.contains(&located), "{message}");
 }
+
+#[test]
+fn an_error_in_the_root_module_names_its_repository_path() {
+    let p = Project::example();
+    let path = p.root().join("infra/broken.tf");
+    std::fs::write(
+        &path,
+        "resource \"null_resource\" \"ok\" {}\n\nresource \"null_resource\" \"bad\" {\n  triggers = var.no_such_variable\n}\n",
+    )
+    .unwrap();
+    p.commit("a reference to an undeclared variable");
+    p.release();
+    let (code, _, err) = p.run(&["promote", "--to", "dev"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("on infra/broken.tf line 4"), "{err}");
+    assert!(!err.contains("on broken.tf line"), "{err}");
+}
