@@ -248,6 +248,9 @@ fn watch(
     let mut interrupted_at: Option<Instant> = None;
     let mut stopped: Option<Stop> = None;
     let mut killed = false;
+    // Both pipes close a moment before the engine can be reaped: poll that moment briefly
+    // (doubling up to a tick), not a whole tick per engine command.
+    let mut reap_wait = Duration::from_millis(1);
 
     loop {
         if open_streams == 0 {
@@ -258,7 +261,8 @@ fn watch(
                     raw,
                 });
             }
-            thread::sleep(TICK);
+            thread::sleep(reap_wait);
+            reap_wait = (reap_wait * 2).min(TICK);
         } else {
             match rx.recv_timeout(TICK) {
                 Ok(Event::Line(stream, text)) => sink.line(stream, text),
