@@ -157,7 +157,9 @@ impl PgLedger {
             what: self.what.clone(),
             message: "no connection".into(),
         })?;
-        f(client).map_err(|e| self.read(e))
+        let out = f(client).map_err(|e| self.read(e));
+        forget_if_broken(&mut guard, &out);
+        out
     }
 
     /// Runs `f` in one transaction holding the ledger's write lock, committed only when `f`
@@ -168,12 +170,16 @@ impl PgLedger {
             what: self.what.clone(),
             message: "no connection".into(),
         })?;
-        let mut tx = client.transaction().map_err(|e| self.sql(e))?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .map_err(|e| self.sql(e))?;
-        let out = f(&mut tx)?;
-        tx.commit().map_err(|e| self.sql(e))?;
-        Ok(out)
+        let out = (|| {
+            let mut tx = client.transaction().map_err(|e| self.sql(e))?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                .map_err(|e| self.sql(e))?;
+            let out = f(&mut tx)?;
+            tx.commit().map_err(|e| self.sql(e))?;
+            Ok(out)
+        })();
+        forget_if_broken(&mut guard, &out);
+        out
     }
 
     fn setup(&self) -> Result<()> {
@@ -345,6 +351,14 @@ impl PgLedger {
             message: e.message,
             hash: e.hash.unwrap_or_default(),
         })
+    }
+}
+
+/// After a connection-level failure the client may not know yet that it is dead: drop it, so
+/// the next call connects afresh instead of failing the same way.
+pub(crate) fn forget_if_broken<T>(client: &mut MutexGuard<'_, Option<Client>>, out: &Result<T>) {
+    if matches!(out, Err(StoreError::Unavailable { .. })) {
+        **client = None;
     }
 }
 

@@ -731,15 +731,20 @@ impl Ledger for PgLedger {
             what: self.what().to_string(),
             message: "no connection".into(),
         })?;
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .map_err(|e| self.sql(e))?;
-        let events = rows::stored_events(&mut tx, "ORDER BY seq", &[]).map_err(|e| self.read(e))?;
-        let rows = self.covered_rows(&mut tx).map_err(|e| self.read(e))?;
-        tx.commit().map_err(|e| self.sql(e))?;
-        Ok(chain::verify(&events, &rows))
+        let out = (|| {
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(|e| self.sql(e))?;
+            let events =
+                rows::stored_events(&mut tx, "ORDER BY seq", &[]).map_err(|e| self.read(e))?;
+            let rows = self.covered_rows(&mut tx).map_err(|e| self.read(e))?;
+            tx.commit().map_err(|e| self.sql(e))?;
+            Ok(chain::verify(&events, &rows))
+        })();
+        crate::forget_if_broken(&mut guard, &out);
+        out
     }
 }
