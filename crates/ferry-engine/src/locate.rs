@@ -154,6 +154,48 @@ impl Engine {
         Ok(binary)
     }
 
+    /// This binary without asking it anything when nothing needs its version first: what a
+    /// previous `version` answer said (this process, or `cache`), else the kind by the file's
+    /// name and an empty version, which the caller fills from the plan the engine writes
+    /// (its `terraform_version`). Saves one engine call on a command with no `[engine] version`
+    /// pin to check before planning.
+    pub fn known_or_unasked(binary: PathBuf, cache: Option<&Path>) -> Engine {
+        if let Some(k) = identity(&binary) {
+            let known = VERSIONS
+                .get_or_init(Default::default)
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&k).cloned());
+            if let Some((kind, version)) = known {
+                return Engine {
+                    binary,
+                    kind,
+                    version,
+                };
+            }
+        }
+        if let Some((kind, version)) = cache.and_then(|f| version_cache::lookup(f, &binary)) {
+            return Engine {
+                binary,
+                kind,
+                version,
+            };
+        }
+        let name = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
+        Engine {
+            kind: if name.contains("tofu") {
+                EngineKind::OpenTofu
+            } else {
+                EngineKind::Terraform
+            },
+            binary,
+            version: String::new(),
+        }
+    }
+
     /// Uses exactly this binary (tests, or a caller that resolved it already).
     pub fn at(binary: PathBuf) -> Result<Engine, EngineError> {
         Engine::at_cached(binary, None)

@@ -61,7 +61,11 @@ impl App {
             drift: report.has_drift(),
             changed_outside: report.changed_outside,
             corrections: report.corrections,
-            engine: format!("{} {}", info.kind, info.version),
+            engine: format!(
+                "{} {}",
+                info.kind,
+                crate::steps::plan::version_of(&info, &plan_json)
+            ),
         };
         self.ledger.record_event(&self.event(
             who.as_str(),

@@ -186,12 +186,13 @@ impl App {
         if work_name == s.env {
             self.keep_workdir(&s.env, &release.id, &wd);
         }
+        let version = version_of(&info, &plan_json);
         Ok(Evaluated {
             plan_file,
             plan_json,
             identity,
             assessment,
-            engine: format!("{} {} ({})", info.kind, info.version, info.path.display()),
+            engine: format!("{} {} ({})", info.kind, version, info.path.display()),
         })
     }
 
@@ -428,4 +429,32 @@ impl App {
         }
         Ok(carried)
     }
+}
+
+/// The engine's version: what it answered when asked, else what it wrote into the plan
+/// (`terraform_version`, the first member after `format_version` in `show -json` output).
+pub(crate) fn version_of(info: &ferry_engine::EngineInfo, plan_json: &std::path::Path) -> String {
+    if !info.version.is_empty() {
+        return info.version.clone();
+    }
+    use std::io::Read as _;
+    let mut head = Vec::with_capacity(4096);
+    let read = std::fs::File::open(plan_json)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .is_ok();
+    let text = String::from_utf8_lossy(&head);
+    const KEY: &str = "\"terraform_version\":\"";
+    read.then(|| text.find(KEY))
+        .flatten()
+        .and_then(|i| {
+            let rest = &text[i + KEY.len()..];
+            rest.find('"').map(|end| rest[..end].to_string())
+        })
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() < 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-+".contains(c))
+        })
+        .unwrap_or_else(|| "(version unknown)".to_string())
 }

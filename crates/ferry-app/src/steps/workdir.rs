@@ -159,6 +159,21 @@ impl App {
             .push(("FERRY_RELEASE".to_string(), u.release.to_string()));
         let backend = self.state_backend(s);
         let key = crate::steps::keep::init_key(&s.env, &u.release);
+        if cfg.version.is_none() {
+            // No pin to check before planning: the version is taken from the plan the engine
+            // writes (or an earlier answer), not asked with a call of its own.
+            let cache = self.project.data_dir.join("engine-versions.json");
+            let engine = Engine::known_or_unasked(binary.clone(), Some(&cache));
+            ferry_engine::init_once_at(&binary, &u.module_dir, &backend, &opts, &key)?;
+            return Ok(Workdir {
+                backend,
+                root: u.root,
+                module_dir: u.module_dir,
+                var_files: u.var_files,
+                engine,
+                opts,
+            });
+        }
         let (engine, initialised) = std::thread::scope(|scope| {
             let located = scope.spawn(|| self.engine());
             let initialised =

@@ -54,9 +54,21 @@ fn cached_provider(p: &Project) -> (u64, i64) {
     (m.ino(), m.mtime())
 }
 
+/// The example with `[engine] version` pinned, so the version is asked before planning.
+fn pinned() -> Project {
+    let p = Project::example();
+    p.edit(
+        "ferry.toml",
+        "binary = \"terraform\"",
+        "binary = \"terraform\"\nversion = \"1.0.3\"",
+    );
+    p.commit("pin the engine");
+    p
+}
+
 #[test]
 fn a_separate_plan_and_apply_initialise_once_and_ask_the_version_once() {
-    let p = Project::example();
+    let p = pinned();
     let rc = rc_without_cache(&p);
     p.release();
     assert_eq!(calls(&p, &rc, &["plan", "--env", "dev"]), (1, 1));
@@ -113,7 +125,7 @@ fn a_separate_plan_and_apply_initialise_once_and_ask_the_version_once() {
 
 #[test]
 fn an_engine_binary_replaced_between_plan_and_apply_is_asked_and_initialised_again() {
-    let p = Project::example();
+    let p = pinned();
     let rc = rc_without_cache(&p);
     let (bin, _) = crate::common::tools();
     let engine = p.dir.path().join("engine/terraform");
@@ -142,4 +154,31 @@ fn an_engine_binary_replaced_between_plan_and_apply_is_asked_and_initialised_aga
     std::thread::sleep(std::time::Duration::from_millis(20));
     std::fs::write(&engine, bytes).unwrap();
     assert_eq!(with_engine(&["apply", "--env", "dev"]), (1, 1));
+}
+
+#[test]
+fn without_a_version_pin_the_engine_is_not_asked_and_the_plan_names_its_version() {
+    let p = Project::example();
+    let rc = rc_without_cache(&p);
+    p.release();
+    // Nothing to check before planning: init, plan, show; the version comes from the plan.
+    assert_eq!(calls(&p, &rc, &["plan", "--env", "dev"]), (1, 0));
+    let mut cmd = p.ferry(&["--format", "json", "status", "--env", "dev"]);
+    cmd.env("TF_CLI_CONFIG_FILE", &rc);
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 0, "{err}");
+    let mut cmd = p.ferry(&["review", "--env", "dev"]);
+    cmd.env("TF_CLI_CONFIG_FILE", &rc);
+    let (code, out, err) = run(cmd);
+    assert!(code == 0 || code == 3, "{out}{err}");
+    let (bin, _) = crate::common::tools();
+    let expected = format!(
+        "made with Terraform 1.0.3 ({})",
+        bin.join("terraform").canonicalize().unwrap().display()
+    );
+    assert!(
+        out.contains(&expected) || err.contains(&expected),
+        "{expected}\n{out}{err}"
+    );
+    assert_eq!(calls(&p, &rc, &["apply", "--env", "dev"]), (0, 0));
 }
