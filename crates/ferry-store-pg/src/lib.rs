@@ -327,30 +327,7 @@ impl PgLedger {
     }
 
     fn event(&self, e: StoredEvent) -> Result<Event> {
-        let corrupt = |item: &str, m: String| StoreError::Corrupt {
-            what: self.what.clone(),
-            item: item.to_string(),
-            message: m,
-        };
-        Ok(Event {
-            seq: e.seq,
-            at: e.at,
-            env: e.env,
-            kind: e.kind,
-            actor: e.actor,
-            release: e
-                .release
-                .map(|r| r.parse())
-                .transpose()
-                .map_err(|x| corrupt("event release", format!("{x}")))?,
-            plan: e
-                .plan
-                .map(|p| p.parse())
-                .transpose()
-                .map_err(|x| corrupt("event plan", format!("{x}")))?,
-            message: e.message,
-            hash: e.hash.unwrap_or_default(),
-        })
+        e.into_event(&self.what)
     }
 }
 

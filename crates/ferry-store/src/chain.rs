@@ -53,6 +53,36 @@ pub struct StoredEvent {
     pub hash: Option<String>,
 }
 
+impl StoredEvent {
+    /// The event as the ledger returns it; `what` names the ledger when an id is unreadable.
+    pub fn into_event(self, what: &str) -> crate::Result<crate::Event> {
+        let corrupt = |item: &str, m: String| crate::StoreError::Corrupt {
+            what: what.to_string(),
+            item: item.to_string(),
+            message: m,
+        };
+        Ok(crate::Event {
+            seq: self.seq,
+            at: self.at,
+            env: self.env,
+            kind: self.kind,
+            actor: self.actor,
+            release: self
+                .release
+                .map(|r| r.parse())
+                .transpose()
+                .map_err(|x| corrupt("event release", format!("{x}")))?,
+            plan: self
+                .plan
+                .map(|p| p.parse())
+                .transpose()
+                .map_err(|x| corrupt("event plan", format!("{x}")))?,
+            message: self.message,
+            hash: self.hash.unwrap_or_default(),
+        })
+    }
+}
+
 /// Writes `v` as JSON with object keys sorted, so equal content gives equal bytes.
 pub fn canonical(v: &Value) -> String {
     let mut out = String::new();

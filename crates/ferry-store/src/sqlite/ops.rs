@@ -643,35 +643,8 @@ impl Ledger for SqliteLedger {
             &[&env],
         )
         .map_err(|e| self.read(e))?;
-        stored
-            .into_iter()
-            .map(|e| {
-                let corrupt = |item: &str, m: String| StoreError::Corrupt {
-                    what: self.path.display().to_string(),
-                    item: item.to_string(),
-                    message: m,
-                };
-                Ok(Event {
-                    seq: e.seq,
-                    at: e.at,
-                    env: e.env,
-                    kind: e.kind,
-                    actor: e.actor,
-                    release: e
-                        .release
-                        .map(|r| r.parse())
-                        .transpose()
-                        .map_err(|x| corrupt("event release", format!("{x}")))?,
-                    plan: e
-                        .plan
-                        .map(|p| p.parse())
-                        .transpose()
-                        .map_err(|x| corrupt("event plan", format!("{x}")))?,
-                    message: e.message,
-                    hash: e.hash.unwrap_or_default(),
-                })
-            })
-            .collect()
+        let what = self.path.display().to_string();
+        stored.into_iter().map(|e| e.into_event(&what)).collect()
     }
 
     fn verify(&self) -> Result<ChainReport> {
