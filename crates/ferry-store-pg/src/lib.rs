@@ -13,6 +13,7 @@
 mod ops;
 mod rows;
 mod schema;
+mod steps;
 
 use ferry_store::chain::{self, RowRef, StoredEvent};
 use ferry_store::{Event, Ledger, NewEvent, Result, StoreError};
