@@ -145,22 +145,24 @@ impl ChatServer {
                         body: "no more scripted replies".into(),
                     })
                 };
-                let served = match &tls {
-                    None => serve(stream, &mut next),
-                    Some(config) => match rustls::ServerConnection::new(config.clone()) {
-                        Ok(conn) => {
-                            let mut tls = rustls::StreamOwned::new(conn, stream);
-                            let r = serve(&mut tls, &mut next);
-                            tls.conn.send_close_notify();
-                            let _ = tls.flush();
-                            r
-                        }
-                        Err(_) => None,
-                    },
-                };
-                if let Some(r) = served {
+                // Recorded before the reply goes out: a client holding its answer must find its
+                // request in `requests()` (recording after the write raced the test's assertion).
+                let mut record = |r: Recorded| {
                     if let Ok(mut all) = seen.lock() {
                         all.push(r);
+                    }
+                };
+                match &tls {
+                    None => {
+                        serve(stream, &mut next, &mut record);
+                    }
+                    Some(config) => {
+                        if let Ok(conn) = rustls::ServerConnection::new(config.clone()) {
+                            let mut tls = rustls::StreamOwned::new(conn, stream);
+                            serve(&mut tls, &mut next, &mut record);
+                            tls.conn.send_close_notify();
+                            let _ = tls.flush();
+                        }
                     }
                 }
             }
@@ -174,7 +176,11 @@ impl ChatServer {
     }
 }
 
-fn serve<S: Read + Write>(mut stream: S, next: &mut dyn FnMut() -> Reply) -> Option<Recorded> {
+fn serve<S: Read + Write>(
+    mut stream: S,
+    next: &mut dyn FnMut() -> Reply,
+    record: &mut dyn FnMut(Recorded),
+) -> Option<()> {
     let mut reader = BufReader::new(&mut stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -207,6 +213,7 @@ fn serve<S: Read + Write>(mut stream: S, next: &mut dyn FnMut() -> Reply) -> Opt
         body: String::from_utf8_lossy(&body).to_string(),
     };
     drop(reader);
+    record(recorded);
     let out = &mut stream;
     let _ = match next() {
         Reply::Json(v) => respond(out, 200, &[], "application/json", &v.to_string()),
@@ -225,7 +232,7 @@ fn serve<S: Read + Write>(mut stream: S, next: &mut dyn FnMut() -> Reply) -> Opt
         Reply::Raw(bytes) => out.write_all(&bytes),
     };
     let _ = out.flush();
-    Some(recorded)
+    Some(())
 }
 
 fn respond(
