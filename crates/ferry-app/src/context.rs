@@ -216,12 +216,19 @@ impl App {
         Ok(config)
     }
 
+    /// The work tree's configuration, where there is one (not on the server).
+    pub fn work_tree_config(&self) -> Option<&Config> {
+        self.project
+            .has_work_tree
+            .then_some(&self.project.config)
+    }
+
     /// The gates of `env` for `release`: the release's settings, tightened by the work tree's.
     /// What the work tree tightened or tried to loosen is said once.
     pub fn settings(&self, env: &str, release: &ReleaseId) -> Result<GateSettings> {
         let config = self.release_config(release)?;
         let (s, notes) =
-            settings::effective(&config, release.short(), Some(&self.project.config), env)?;
+            settings::effective(&config, release.short(), self.work_tree_config(), env)?;
         for n in notes {
             let text = n.to_string();
             match n {

@@ -17,6 +17,9 @@ pub struct Project {
     pub config_path: PathBuf,
     /// `.ferry/` by default; `[project] data_dir` or the front end's override.
     pub data_dir: PathBuf,
+    /// False on the server: there is no work tree, so gates are exactly the release's (nothing
+    /// tightens them, and nothing a client sends can loosen them).
+    pub has_work_tree: bool,
 }
 
 /// The nearest directory at or above `start` holding ferry.toml.
@@ -95,6 +98,19 @@ impl Project {
             config,
             config_path,
             data_dir,
+            has_work_tree: true,
+        })
+    }
+
+    /// The server's view: no work tree, only a data directory (work dirs for unpacking
+    /// releases, locks, the embedded ledger by default). Every setting comes from the release.
+    pub fn for_server(data_dir: &Path) -> Result<Project> {
+        Ok(Project {
+            root: data_dir.to_path_buf(),
+            config: parse_config("", "the server (no work tree)")?,
+            config_path: data_dir.join("(no work tree)"),
+            data_dir: data_dir.to_path_buf(),
+            has_work_tree: false,
         })
     }
 
