@@ -218,9 +218,7 @@ impl App {
 
     /// The work tree's configuration, where there is one (not on the server).
     pub fn work_tree_config(&self) -> Option<&Config> {
-        self.project
-            .has_work_tree
-            .then_some(&self.project.config)
+        self.project.has_work_tree.then_some(&self.project.config)
     }
 
     /// The gates of `env` for `release`: the release's settings, tightened by the work tree's.

@@ -96,22 +96,12 @@ impl App {
         fresh: Option<&Assessment>,
         automatic: bool,
     ) -> Result<DeploymentRecord> {
-        if plan.status != PlanStatus::Pending {
-            return Err(AppError::Conflict(format!(
-                "plan {} is {}, not pending: a plan is applied once; run `ferry plan --env {}` for a new one",
-                plan.id.short(),
-                plan.status,
-                plan.env
-            )));
-        }
+        self.check_applicable(plan)?;
         let headline = format!(
             "plan {} may not be applied to '{}':",
             plan.id.short(),
             plan.env
         );
-        if let Some(gate) = self.ledger_gate()? {
-            return Err(AppError::blocked(headline, vec![gate]));
-        }
         let release = self.release(&plan.release)?;
         let s = self.settings(&plan.env, &release.id)?;
         self.check_state_location(&s)?;
@@ -162,36 +152,7 @@ impl App {
         let identity = wd
             .engine
             .state_identity_of(&wd.backend, &wd.module_dir, &wd.opts)?;
-        let planned = (plan.state_lineage.clone(), plan.state_serial);
-        let current = (
-            identity.as_ref().map(|i| i.lineage.clone()),
-            identity.as_ref().map(|i| i.serial),
-        );
-        if planned != current {
-            let msg = format!(
-                "the state of '{}' changed since plan {} was made (serial {} then, {} now); the plan is stale. Run `ferry plan --env {}` again",
-                plan.env,
-                plan.id.short(),
-                planned.1.map_or("none".to_string(), |s| s.to_string()),
-                current.1.map_or("none".to_string(), |s| s.to_string()),
-                plan.env
-            );
-            let ev = self.event(
-                who.as_str(),
-                Some(&plan.env),
-                "plan.stale",
-                Some(&plan.release),
-                Some(&plan.id),
-                msg.clone(),
-            );
-            self.ledger.transition_plan(
-                &plan.id,
-                PlanStatus::Pending,
-                PlanStatus::Superseded,
-                &ev,
-            )?;
-            return Err(AppError::Conflict(msg));
-        }
+        self.state_unchanged(who, plan, identity.as_ref())?;
         self.check_interrupt(|| {
             format!(
                 "stopped before applying plan {} to '{}'. Nothing was applied: the state of '{}' is as it was and the plan is still pending. To continue: `ferry apply --env {} --plan {}` (or promote again)",
@@ -202,27 +163,7 @@ impl App {
                 plan.id.short()
             )
         })?;
-        let kind = plan.purpose.kind();
-        let ev = self.event(
-            who.as_str(),
-            Some(&plan.env),
-            "deployment.started",
-            Some(&plan.release),
-            Some(&plan.id),
-            format!("applying plan {} ({kind})", plan.id.short()),
-        );
-        let deployment_id = self.ledger.begin_deployment(
-            &NewDeployment {
-                env: plan.env.clone(),
-                release: plan.release.clone(),
-                plan: plan.id.clone(),
-                by: who.as_str().to_string(),
-                at: self.now(),
-                kind,
-                replaces: plan.purpose.replaces().cloned(),
-            },
-            &ev,
-        )?;
+        let deployment_id = self.begin_apply(who, plan)?;
         self.step(&format!(
             "applying plan {} (release {}) to '{}'",
             plan.id.short(),
@@ -230,53 +171,25 @@ impl App {
             plan.env
         ));
         let result = wd.engine.apply(&wd.module_dir, &local_plan, &wd.opts);
-        let (outcome, kind_text) = match &result {
-            Ok(log) => (
-                DeploymentOutcome {
-                    status: DeploymentStatus::Succeeded,
-                    at: self.now(),
-                    error: None,
-                    log: self.redact(&tail(&log.output)),
+        let outcome = match &result {
+            Ok(log) => DeploymentOutcome {
+                status: DeploymentStatus::Succeeded,
+                at: self.now(),
+                error: None,
+                log: self.redact(&tail(&log.output)),
+            },
+            Err(e) => DeploymentOutcome {
+                status: if e.interrupted_by().is_some() {
+                    DeploymentStatus::Interrupted
+                } else {
+                    DeploymentStatus::Failed
                 },
-                "deployment.succeeded",
-            ),
-            Err(e) if e.interrupted_by().is_some() => (
-                DeploymentOutcome {
-                    status: DeploymentStatus::Interrupted,
-                    at: self.now(),
-                    error: Some(self.redact(&e.to_string())),
-                    log: self.redact(&tail(e.output().unwrap_or_default())),
-                },
-                "deployment.interrupted",
-            ),
-            Err(e) => (
-                DeploymentOutcome {
-                    status: DeploymentStatus::Failed,
-                    at: self.now(),
-                    error: Some(self.redact(&e.to_string())),
-                    log: self.redact(&tail(e.output().unwrap_or_default())),
-                },
-                "deployment.failed",
-            ),
+                at: self.now(),
+                error: Some(self.redact(&e.to_string())),
+                log: self.redact(&tail(e.output().unwrap_or_default())),
+            },
         };
-        let message = match (&outcome.error, outcome.status) {
-            (None, _) => format!("deployed release {} ({kind})", release.id.short()),
-            (Some(e), DeploymentStatus::Interrupted) => format!(
-                "apply interrupted: {}; the engine was stopped and wrote its state",
-                e.lines().next().unwrap_or("")
-            ),
-            (Some(e), _) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
-        };
-        let ev = self.event(
-            who.as_str(),
-            Some(&plan.env),
-            kind_text,
-            Some(&plan.release),
-            Some(&plan.id),
-            message,
-        );
-        self.ledger
-            .finish_deployment(deployment_id, &outcome, &ev)?;
+        self.finish_apply(who, plan, deployment_id, outcome)?;
         if let Err(e) = result {
             if let Some(signal) = e.interrupted_by() {
                 return Err(AppError::Interrupted {
@@ -311,5 +224,124 @@ impl App {
                 "deployment #{deployment_id} vanished from the ledger"
             ))
         })
+    }
+
+    /// A plan may be applied only while pending, and only from a ledger whose chain verifies.
+    pub(crate) fn check_applicable(&self, plan: &PlanRecord) -> Result<()> {
+        if plan.status != PlanStatus::Pending {
+            return Err(AppError::Conflict(format!(
+                "plan {} is {}, not pending: a plan is applied once; run `ferry plan --env {}` for a new one",
+                plan.id.short(),
+                plan.status,
+                plan.env
+            )));
+        }
+        if let Some(gate) = self.ledger_gate()? {
+            let headline = format!(
+                "plan {} may not be applied to '{}':",
+                plan.id.short(),
+                plan.env
+            );
+            return Err(AppError::blocked(headline, vec![gate]));
+        }
+        Ok(())
+    }
+
+    /// Terraform itself does not notice a plan made against an empty state being applied twice,
+    /// so the state the plan was made against must be the state now; otherwise the plan is
+    /// recorded stale (superseded) and refused.
+    pub(crate) fn state_unchanged(
+        &self,
+        who: &Claim,
+        plan: &PlanRecord,
+        identity: Option<&ferry_engine::StateIdentity>,
+    ) -> Result<()> {
+        let planned = (plan.state_lineage.clone(), plan.state_serial);
+        let current = (
+            identity.map(|i| i.lineage.clone()),
+            identity.map(|i| i.serial),
+        );
+        if planned == current {
+            return Ok(());
+        }
+        let msg = format!(
+            "the state of '{}' changed since plan {} was made (serial {} then, {} now); the plan is stale. Run `ferry plan --env {}` again",
+            plan.env,
+            plan.id.short(),
+            planned.1.map_or("none".to_string(), |s| s.to_string()),
+            current.1.map_or("none".to_string(), |s| s.to_string()),
+            plan.env
+        );
+        let ev = self.event(
+            who.as_str(),
+            Some(&plan.env),
+            "plan.stale",
+            Some(&plan.release),
+            Some(&plan.id),
+            msg.clone(),
+        );
+        self.ledger
+            .transition_plan(&plan.id, PlanStatus::Pending, PlanStatus::Superseded, &ev)?;
+        Err(AppError::Conflict(msg))
+    }
+
+    /// Records the deployment of `plan` as `running` (the plan leaves `pending` in the same
+    /// transaction, so it is claimed exactly once) and returns its id.
+    pub(crate) fn begin_apply(&self, who: &Claim, plan: &PlanRecord) -> Result<i64> {
+        let kind = plan.purpose.kind();
+        let ev = self.event(
+            who.as_str(),
+            Some(&plan.env),
+            "deployment.started",
+            Some(&plan.release),
+            Some(&plan.id),
+            format!("applying plan {} ({kind})", plan.id.short()),
+        );
+        Ok(self.ledger.begin_deployment(
+            &NewDeployment {
+                env: plan.env.clone(),
+                release: plan.release.clone(),
+                plan: plan.id.clone(),
+                by: who.as_str().to_string(),
+                at: self.now(),
+                kind,
+                replaces: plan.purpose.replaces().cloned(),
+            },
+            &ev,
+        )?)
+    }
+
+    /// Finishes `deployment` of `plan` with its real outcome.
+    pub(crate) fn finish_apply(
+        &self,
+        who: &Claim,
+        plan: &PlanRecord,
+        deployment: i64,
+        outcome: DeploymentOutcome,
+    ) -> Result<()> {
+        let kind = plan.purpose.kind();
+        let kind_text = match outcome.status {
+            DeploymentStatus::Succeeded => "deployment.succeeded",
+            DeploymentStatus::Interrupted => "deployment.interrupted",
+            _ => "deployment.failed",
+        };
+        let message = match (&outcome.error, outcome.status) {
+            (None, _) => format!("deployed release {} ({kind})", plan.release.short()),
+            (Some(e), DeploymentStatus::Interrupted) => format!(
+                "apply interrupted: {}; the engine was stopped and wrote its state",
+                e.lines().next().unwrap_or("")
+            ),
+            (Some(e), _) => format!("apply failed: {}", e.lines().next().unwrap_or("")),
+        };
+        let ev = self.event(
+            who.as_str(),
+            Some(&plan.env),
+            kind_text,
+            Some(&plan.release),
+            Some(&plan.id),
+            message,
+        );
+        self.ledger.finish_deployment(deployment, &outcome, &ev)?;
+        Ok(())
     }
 }

@@ -4,6 +4,7 @@
 //! when nothing a reviewer saw has changed.
 
 use super::assess::{self, Assessment, Subject, Upstream};
+use super::workdir::Workdir;
 use crate::context::{App, Claim};
 use crate::error::{AppError, Result};
 use ferry_core::promotion::{
@@ -30,6 +31,15 @@ pub struct Evaluated {
     pub plan_json: PathBuf,
     pub identity: Option<StateIdentity>,
     pub assessment: Assessment,
+    /// Which engine made the plan: kind, version and binary.
+    pub engine: String,
+}
+
+/// What the engine made for one plan, before anyone judged it.
+pub struct EnginePlan {
+    pub plan_file: PathBuf,
+    pub plan_json: PathBuf,
+    pub identity: Option<StateIdentity>,
     /// Which engine made the plan: kind, version and binary.
     pub engine: String,
 }
@@ -155,6 +165,28 @@ impl App {
         work_name: &str,
         baseline: Option<&Baseline>,
     ) -> Result<Evaluated> {
+        let (made, wd) = self.engine_plan(s, release, work_name)?;
+        let assessment = self.assess_made(s, &release.id, &wd.root, &made.plan_json, baseline)?;
+        if work_name == s.env {
+            self.keep_workdir(&s.env, &release.id, &wd);
+        }
+        Ok(Evaluated {
+            plan_file: made.plan_file,
+            plan_json: made.plan_json,
+            identity: made.identity,
+            assessment,
+            engine: made.engine,
+        })
+    }
+
+    /// The engine's half of a plan: unpack, init, the state identity, `plan -out`, `show -json`
+    /// (streamed to disk). What a runner does in team mode before it uploads the result.
+    pub(crate) fn engine_plan(
+        &self,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        work_name: &str,
+    ) -> Result<(EnginePlan, Workdir)> {
         self.check_state_location(s)?;
         let wd = self.prepare(s, release, work_name, false)?;
         self.say_state_start(s)?;
@@ -170,30 +202,41 @@ impl App {
             .show_json_to(&wd.module_dir, &plan_file, &plan_json, &wd.opts)?;
         self.learn_plan_secrets(&plan_json);
         let info = wd.engine.info();
-        let config = self.release_config(&release.id)?;
-        let release_text = release.id.to_string();
-        let subject = self.subject(s, &release_text, &wd.root, &config);
+        let version = version_of(&info, &plan_json);
+        Ok((
+            EnginePlan {
+                plan_file,
+                plan_json,
+                identity,
+                engine: format!("{} {} ({})", info.kind, version, info.path.display()),
+            },
+            wd,
+        ))
+    }
+
+    /// The judging half: the review, audit and policies of a plan JSON of `release` unpacked at
+    /// `root`, against `baseline`. The server runs this itself on what a runner uploaded.
+    pub(crate) fn assess_made(
+        &self,
+        s: &GateSettings,
+        release: &ferry_core::ReleaseId,
+        root: &std::path::Path,
+        plan_json: &std::path::Path,
+        baseline: Option<&Baseline>,
+    ) -> Result<Assessment> {
+        let config = self.release_config(release)?;
+        let release_text = release.to_string();
+        let subject = self.subject(s, &release_text, root, &config);
         let upstream_settings = match &s.from {
-            Some(up) => Some(self.settings(up, &release.id)?),
+            Some(up) => Some(self.settings(up, release)?),
             None => None,
         };
         let upstream = upstream_settings.as_ref().map(|u| Upstream {
             env: &u.env,
-            var_files: u.var_files.iter().map(|v| wd.root.join(v)).collect(),
+            var_files: u.var_files.iter().map(|v| root.join(v)).collect(),
             plan_json: baseline.map(|b| b.json.as_path()),
         });
-        let assessment = assess::assess(&subject, &plan_json, upstream.as_ref())?;
-        if work_name == s.env {
-            self.keep_workdir(&s.env, &release.id, &wd);
-        }
-        let version = version_of(&info, &plan_json);
-        Ok(Evaluated {
-            plan_file,
-            plan_json,
-            identity,
-            assessment,
-            engine: format!("{} {} ({})", info.kind, version, info.path.display()),
-        })
+        assess::assess(&subject, plan_json, upstream.as_ref())
     }
 
     /// The ledger row of the plan `ev` made (pending; no plan JSON recorded yet), its review and
@@ -272,8 +315,23 @@ impl App {
                 release.id.short()
             )
         })?;
-        let mut record =
-            self.plan_record(who, env, release, purpose, &ev, baseline.map(|b| b.plan))?;
+        self.record_made(who, &s, release, purpose, ev, baseline.map(|b| b.plan))
+    }
+
+    /// Records a plan that was made and assessed: artifacts, the plan row, approvals carried
+    /// from the pending plan, the events — one ledger transaction. A byte-identical plan file
+    /// means nothing changed: the pending plan stands.
+    pub(crate) fn record_made(
+        &self,
+        who: &Claim,
+        s: &GateSettings,
+        release: &ReleaseRecord,
+        purpose: PlanPurpose,
+        ev: Evaluated,
+        baseline: Option<PlanId>,
+    ) -> Result<Planned> {
+        let env = s.env.as_str();
+        let mut record = self.plan_record(who, env, release, purpose, &ev, baseline)?;
         let plan_id = record.id.clone();
         // The engine wrote a byte-identical plan file: nothing changed since that plan.
         if let Some(same) = self.ledger.plan(&plan_id)? {
