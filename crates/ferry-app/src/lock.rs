@@ -214,7 +214,7 @@ impl App {
     }
 
     /// Records `env`'s running deployments as interrupted: never as a success.
-    fn interrupt_running(&self, env: &str, holder: &str, why: &str) -> Result<()> {
+    pub(crate) fn interrupt_running(&self, env: &str, holder: &str, why: &str) -> Result<()> {
         for d in self
             .ledger
             .running_deployments()?

@@ -43,7 +43,7 @@ pub struct ReleaseAbandoned {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StateView {
     pub lineage: Option<String>,
     pub serial: Option<u64>,

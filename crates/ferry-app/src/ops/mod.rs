@@ -17,3 +17,4 @@ pub mod promote;
 pub mod release;
 pub mod review;
 pub mod status;
+pub mod team;

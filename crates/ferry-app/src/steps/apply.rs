@@ -30,7 +30,7 @@ fn unreachable_workdir<T>() -> Result<T> {
 
 impl App {
     /// Re-derives the assessment of a stored plan from its artifacts and the release's settings.
-    fn rederive(
+    pub(crate) fn rederive(
         &self,
         plan: &PlanRecord,
         s: &ferry_core::settings::GateSettings,
