@@ -41,6 +41,10 @@ impl Claim {
     }
 }
 
+/// The parsed ferry.toml of each release, by id: releases are immutable, so a server shares
+/// one cache between all its requests.
+pub type ReleaseConfigs = Arc<Mutex<HashMap<ReleaseId, Arc<Config>>>>;
+
 /// Looks up an environment variable by name (see [`App::vars`]).
 pub type Vars = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
@@ -61,7 +65,7 @@ pub struct App {
     /// (`[environment.databases] url_env`). The front end supplies it (the CLI: the process
     /// environment); by default every variable is unset.
     pub vars: Vars,
-    release_configs: Mutex<HashMap<ReleaseId, Arc<Config>>>,
+    release_configs: ReleaseConfigs,
     /// The work dir of the last plan this process made (env, release), for its apply.
     pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
     said: Mutex<BTreeSet<String>>,
@@ -108,10 +112,30 @@ impl App {
             cancel: ferry_engine::Cancel::new(),
             redactor: ferry_engine::Redactor::new(),
             vars: Arc::new(|_| None),
-            release_configs: Mutex::new(HashMap::new()),
+            release_configs: ReleaseConfigs::default(),
             kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// The team server's app for one request: no work tree, so every gate is the release's;
+    /// the environments it knows are the newest release's (what `status` lists); release
+    /// configurations are parsed once per server (`configs`).
+    pub fn open_server(
+        data_dir: &std::path::Path,
+        ledger: Arc<dyn Ledger>,
+        artifacts: Arc<dyn ArtifactStore>,
+        clock: Arc<dyn Clock>,
+        observer: Arc<dyn Observer>,
+        configs: ReleaseConfigs,
+    ) -> Result<App> {
+        let project = Project::for_server(data_dir)?;
+        let mut app = App::with_backends(project, ledger, artifacts, clock, observer);
+        app.release_configs = configs;
+        if let Some(newest) = app.ledger.releases()?.first() {
+            app.project.config = (*app.release_config(&newest.id)?).clone();
+        }
+        Ok(app)
     }
 
     /// Uses `cancel` (the front end's signal handling) for this process's interrupts.

@@ -24,12 +24,13 @@ pub mod lock;
 pub mod observer;
 pub mod ops;
 pub mod project;
+pub mod remote;
 pub mod views;
 
 mod steps;
 
 pub use clock::{Clock, SystemClock};
-pub use context::{App, Claim};
+pub use context::{App, Claim, ReleaseConfigs};
 pub use error::{AppError, Result};
 pub use ledger_url::LedgerUrl;
 pub use observer::{Note, Observer, Silent};

@@ -8,7 +8,7 @@ use ferry_store::{
 };
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseCreated {
     pub id: ReleaseId,
     pub commit: String,
@@ -20,7 +20,7 @@ pub struct ReleaseCreated {
     pub already_existed: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseListed {
     #[serde(flatten)]
     pub release: ReleaseRecord,
@@ -28,7 +28,7 @@ pub struct ReleaseListed {
     pub known_good_in: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseShown {
     pub release: ReleaseRecord,
     pub files: Vec<String>,
@@ -36,7 +36,7 @@ pub struct ReleaseShown {
     pub deployments: Vec<DeploymentRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ReleaseAbandoned {
     pub id: ReleaseId,
     pub abandoned: bool,
@@ -78,7 +78,7 @@ pub struct PlanView {
     pub upstream_rehearses: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PromoteView {
     pub plan: PlanView,
     pub deployment: Option<DeploymentRecord>,
@@ -87,7 +87,7 @@ pub struct PromoteView {
     pub rehearsal: Option<RehearsalRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ApprovalView {
     pub approval: ApprovalRecord,
     /// Approvals that count now, after re-judging every recorded one.
@@ -95,11 +95,11 @@ pub struct ApprovalView {
     pub needed: u32,
     pub rehearsal: Option<RehearsalRecord>,
     /// The advisor's answers about the plan: untrusted, counted by no gate.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advice: Vec<AdviceView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeploymentSummary {
     pub id: i64,
     pub release: ReleaseId,
@@ -130,7 +130,7 @@ impl From<&DeploymentRecord> for DeploymentSummary {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingView {
     pub id: PlanId,
     pub release: ReleaseId,
@@ -150,7 +150,7 @@ pub struct PendingView {
     pub advice: Option<AdviceView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnvStatus {
     pub name: String,
     pub from: Option<String>,
@@ -160,22 +160,22 @@ pub struct EnvStatus {
     pub lock: Option<LockRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StatusView {
     pub environments: Vec<EnvStatus>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct HistoryView(pub Vec<Event>);
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UnlockView {
     pub env: String,
     pub released: Option<LockRecord>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LedgerVerifyView {
     pub ok: bool,
     pub events: usize,
@@ -188,7 +188,7 @@ pub struct LedgerVerifyView {
 
 /// `ferry drift`: the environment re-planned with the release it runs and the inputs it was
 /// applied with; whatever the engine would change, the world changed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DriftView {
     pub env: String,
     pub release: ReleaseId,
@@ -205,22 +205,22 @@ pub struct DriftView {
 }
 
 /// A stored plan's review for `ferry review --env`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredReview {
     pub plan: PlanView,
     pub status: String,
     pub denials: usize,
     /// The advisor's answers about the plan, newest first: untrusted, counted by no gate.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advice: Vec<AdviceView>,
 }
 
 /// Stored advice as front ends show it: always labelled, its text stripped of escape sequences
 /// again at display (it came from a model).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AdviceView {
     /// Always "untrusted advice: it approves nothing and counts toward no gate".
-    pub label: &'static str,
+    pub label: String,
     #[serde(flatten)]
     pub record: ferry_store::AdviceRecord,
 }
@@ -232,7 +232,7 @@ impl AdviceView {
         record.answer = ferry_advisor::untrusted_text(&record.answer);
         record.model = ferry_advisor::untrusted_text(&record.model);
         AdviceView {
-            label: ADVICE_LABEL,
+            label: ADVICE_LABEL.to_string(),
             record,
         }
     }

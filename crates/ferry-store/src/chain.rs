@@ -147,7 +147,7 @@ pub fn event_hash(e: &StoredEvent, prev: Option<&str>) -> String {
 }
 
 /// One thing `verify` found wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Problem {
     /// The event where the chain first disagrees with the data, when there is one.
     pub event: Option<i64>,

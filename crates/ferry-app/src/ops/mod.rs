@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod plan;
 pub mod policy;
 pub mod promote;
+pub mod remote;
 pub mod release;
 pub mod review;
 pub mod status;
