@@ -4,8 +4,12 @@
 //! reached for a local ledger by mistake fails closed instead of reading an empty one.
 
 use crate::error::Result;
-use crate::ops::team::{ClaimRequest, LeaseView, OutcomeReport, TeamPlanView, UploadedPlan, VerificationReport};
-use crate::views::{ApprovalView, HistoryView, PlanView, ReleaseCreated, ReleaseListed, StatusView};
+use crate::ops::team::{
+    ClaimRequest, LeaseView, OutcomeReport, TeamPlanView, UploadedPlan, VerificationReport,
+};
+use crate::views::{
+    ApprovalView, HistoryView, PlanView, ReleaseCreated, ReleaseListed, StatusView,
+};
 use ferry_core::{PlanId, ReleaseId};
 use ferry_store::{ApprovalRecord, ArtifactKind, DeploymentRecord, ReleaseRecord};
 use std::path::Path;

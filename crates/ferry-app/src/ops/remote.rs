@@ -31,7 +31,9 @@ pub struct RemoteLease {
 
 impl std::fmt::Debug for RemoteLease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RemoteLease").field("env", &self.lease.env).finish()
+        f.debug_struct("RemoteLease")
+            .field("env", &self.lease.env)
+            .finish()
     }
 }
 
@@ -102,7 +104,11 @@ impl App {
         if self.releases.verify(id).is_ok() {
             return Ok(());
         }
-        self.step(&format!("fetching release {} from {}", id.short(), server.url()));
+        self.step(&format!(
+            "fetching release {} from {}",
+            id.short(),
+            server.url()
+        ));
         let bytes = server.release_bundle(id)?;
         self.releases.import(id, &bytes)?;
         Ok(())
@@ -164,7 +170,10 @@ impl App {
         if !judged.unmet_gates.is_empty() {
             let gates = judged.unmet_gates.clone();
             return Err(AppError::blocked(
-                format!("plan {} may not be applied to '{env}':", judged.plan.plan.short()),
+                format!(
+                    "plan {} may not be applied to '{env}':",
+                    judged.plan.plan.short()
+                ),
                 gates.clone(),
             )
             .with_view(&view(&judged.plan, gates)));
@@ -178,8 +187,16 @@ impl App {
             }
             .with_view(&view(&judged.plan, vec![])));
         }
-        let deployment =
-            self.remote_apply_planned(who, server.as_ref(), &lease, &s, &release, &judged.plan, wd, true)?;
+        let deployment = self.remote_apply_planned(
+            who,
+            server.as_ref(),
+            &lease,
+            &s,
+            &release,
+            &judged.plan,
+            wd,
+            true,
+        )?;
         let mut plan = judged.plan;
         plan.status = "applied".into();
         Ok(PromoteView {
@@ -309,7 +326,10 @@ impl App {
             return Err(AppError::VerificationFailed {
                 env: env.to_string(),
                 deployment: d.id,
-                detail: d.error.clone().unwrap_or_else(|| "a check failed (see `ferry history`)".into()),
+                detail: d
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "a check failed (see `ferry history`)".into()),
                 outcome: None,
             });
         }

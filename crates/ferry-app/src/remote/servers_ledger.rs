@@ -31,10 +31,20 @@ impl Ledger for ServersLedger {
     fn releases(&self) -> Result<Vec<ReleaseRecord>> {
         Err(servers())
     }
-    fn abandon_release(&self, _id: &ReleaseId, _how: &Abandonment, _event: &NewEvent) -> Result<()> {
+    fn abandon_release(
+        &self,
+        _id: &ReleaseId,
+        _how: &Abandonment,
+        _event: &NewEvent,
+    ) -> Result<()> {
         Err(servers())
     }
-    fn record_plan(&self, _plan: &PlanRecord, _carried: &[ApprovalRecord], _events: &[NewEvent]) -> Result<()> {
+    fn record_plan(
+        &self,
+        _plan: &PlanRecord,
+        _carried: &[ApprovalRecord],
+        _events: &[NewEvent],
+    ) -> Result<()> {
         Err(servers())
     }
     fn plan(&self, _id: &PlanId) -> Result<Option<PlanRecord>> {
@@ -49,7 +59,13 @@ impl Ledger for ServersLedger {
     fn latest_plan(&self, _env: &str) -> Result<Option<PlanRecord>> {
         Err(servers())
     }
-    fn transition_plan(&self, _id: &PlanId, _from: PlanStatus, _to: PlanStatus, _event: &NewEvent) -> Result<()> {
+    fn transition_plan(
+        &self,
+        _id: &PlanId,
+        _from: PlanStatus,
+        _to: PlanStatus,
+        _event: &NewEvent,
+    ) -> Result<()> {
         Err(servers())
     }
     fn record_approval(&self, _approval: &ApprovalRecord, _event: &NewEvent) -> Result<()> {
@@ -64,10 +80,22 @@ impl Ledger for ServersLedger {
     fn begin_deployment(&self, _deployment: &NewDeployment, _event: &NewEvent) -> Result<i64> {
         Err(servers())
     }
-    fn finish_deployment(&self, _id: i64, _outcome: &DeploymentOutcome, _event: &NewEvent) -> Result<()> {
+    fn finish_deployment(
+        &self,
+        _id: i64,
+        _outcome: &DeploymentOutcome,
+        _event: &NewEvent,
+    ) -> Result<()> {
         Err(servers())
     }
-    fn record_verification(&self, _id: i64, _verified: bool, _report: &serde_json::Value, _at: &str, _event: &NewEvent) -> Result<()> {
+    fn record_verification(
+        &self,
+        _id: i64,
+        _verified: bool,
+        _report: &serde_json::Value,
+        _at: &str,
+        _event: &NewEvent,
+    ) -> Result<()> {
         Err(servers())
     }
     fn mark_interrupted(&self, _id: i64, _at: &str, _event: &NewEvent) -> Result<()> {
@@ -115,10 +143,19 @@ impl Ledger for ServersLedger {
     fn migration_runs(&self, _env: Option<&str>) -> Result<Vec<MigrationRunRecord>> {
         Err(servers())
     }
-    fn record_migration_approval(&self, _approval: &MigrationApprovalRecord, _event: &NewEvent) -> Result<()> {
+    fn record_migration_approval(
+        &self,
+        _approval: &MigrationApprovalRecord,
+        _event: &NewEvent,
+    ) -> Result<()> {
         Err(servers())
     }
-    fn migration_approvals(&self, _env: &str, _set: &str, _digest: &str) -> Result<Vec<MigrationApprovalRecord>> {
+    fn migration_approvals(
+        &self,
+        _env: &str,
+        _set: &str,
+        _digest: &str,
+    ) -> Result<Vec<MigrationApprovalRecord>> {
         Err(servers())
     }
     fn record_event(&self, _event: &NewEvent) -> Result<()> {
