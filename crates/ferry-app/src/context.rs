@@ -66,6 +66,9 @@ pub struct App {
     /// environment); by default every variable is unset.
     pub vars: Vars,
     release_configs: ReleaseConfigs,
+    /// Remote mode: the team server that decides and records (`FERRY_SERVER`); `None` in
+    /// local mode and on the server itself.
+    pub remote: Option<Arc<dyn crate::remote::TeamServer>>,
     /// The work dir of the last plan this process made (env, release), for its apply.
     pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
     said: Mutex<BTreeSet<String>>,
@@ -113,6 +116,7 @@ impl App {
             redactor: ferry_engine::Redactor::new(),
             vars: Arc::new(|_| None),
             release_configs: ReleaseConfigs::default(),
+            remote: None,
             kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),
         }
@@ -135,6 +139,27 @@ impl App {
         if let Some(newest) = app.ledger.releases()?.first() {
             app.project.config = (*app.release_config(&newest.id)?).clone();
         }
+        Ok(app)
+    }
+
+    /// Remote mode: a runner in `project` whose ledger is `server`'s. Releases and work dirs
+    /// stay in the project's data dir; nothing is decided or recorded here.
+    pub fn open_runner(
+        project: Project,
+        server: Arc<dyn crate::remote::TeamServer>,
+        clock: Arc<dyn Clock>,
+        observer: Arc<dyn Observer>,
+    ) -> Result<App> {
+        ferry_store::artifacts::create_private_dir(&project.data_dir)?;
+        let artifacts: Arc<dyn ArtifactStore> = Arc::new(DirArtifactStore::new(&project.data_dir));
+        let mut app = App::with_backends(
+            project,
+            Arc::new(crate::remote::ServersLedger),
+            artifacts,
+            clock,
+            observer,
+        );
+        app.remote = Some(server);
         Ok(app)
     }
 

@@ -42,12 +42,25 @@ impl Ctx {
         )?)
     }
 
-    /// The project's local-mode operations context.
+    /// Remote mode: `FERRY_SERVER` names the team server, `FERRY_TOKEN` who we are to it.
+    pub fn server(&self) -> Result<Option<Arc<dyn ferry_app::remote::TeamServer>>> {
+        let Some(url) = var("FERRY_SERVER") else {
+            return Ok(None);
+        };
+        let token = var("FERRY_TOKEN").unwrap_or_default();
+        Ok(Some(Arc::new(ferry_client::HttpServer::new(&url, &token)?)))
+    }
+
+    /// The project's operations context: local mode, or a runner of the team server when
+    /// `FERRY_SERVER` is set.
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
-        let mut app =
-            App::open_local(project, Arc::new(SystemClock), Arc::new(CliObserver::new()))?
-                .with_cancel(crate::signals::cancel());
+        let observer = Arc::new(CliObserver::new());
+        let app = match self.server()? {
+            Some(server) => App::open_runner(project, server, Arc::new(SystemClock), observer)?,
+            None => App::open_local(project, Arc::new(SystemClock), observer)?,
+        };
+        let mut app = app.with_cancel(crate::signals::cancel());
         // Database URLs come from the variables ferry.toml names (`url_env`).
         app.vars = Arc::new(|name| std::env::var(name).ok());
         Ok(app)
@@ -73,6 +86,14 @@ impl Ctx {
     /// Who is acting. Self-asserted in local mode (see DESIGN.md's trust model).
     pub fn claim(&self, root: &Path) -> Result<Claim> {
         let origin = origin();
+        // In remote mode the server acts as the token's user; nothing said here counts.
+        if var("FERRY_SERVER").is_some() {
+            return Ok(Claim::new(
+                "(FERRY_TOKEN's user)",
+                IdentitySource::Token,
+                origin,
+            ));
+        }
         if let Some(v) = var("FERRY_USER") {
             return Ok(Claim::new(&v, IdentitySource::FerryUser, origin));
         }

@@ -48,6 +48,9 @@ impl App {
     }
 
     pub fn approve(&self, who: &Claim, input: &ApproveInput) -> Result<ApprovalView> {
+        if let Some(server) = &self.remote {
+            return remote_approve(server.as_ref(), input);
+        }
         self.env(&input.env)?;
         let plan = self.resolve_plan(&input.env, input.plan.as_deref())?;
         let release = self.release(&plan.release)?;
@@ -187,6 +190,9 @@ impl App {
     }
 
     pub fn reject(&self, who: &Claim, input: &RejectInput) -> Result<ApprovalRecord> {
+        if let Some(server) = &self.remote {
+            return server.reject(&input.env, input.plan.as_deref(), &input.reason);
+        }
         self.env(&input.env)?;
         let plan = self.resolve_plan(&input.env, input.plan.as_deref())?;
         if plan.status != PlanStatus::Pending {
@@ -219,4 +225,24 @@ impl App {
         self.ledger.reject_plan(&record, &ev)?;
         Ok(record)
     }
+}
+
+/// Through the server, the approver names the exact plan they read, and the server records the
+/// approval under the token's identity.
+fn remote_approve(
+    server: &dyn crate::remote::TeamServer,
+    input: &ApproveInput,
+) -> Result<ApprovalView> {
+    let Some(plan) = input.plan.as_deref() else {
+        return Err(AppError::Invalid(format!(
+            "name the exact plan you reviewed: `ferry approve --env {} --plan ID` (`ferry status --env {}` shows the pending plan)",
+            input.env, input.env
+        )));
+    };
+    if !matches!(input.signer, Signer::Unsigned) || input.acknowledge_warnings {
+        return Err(AppError::Invalid(
+            "signed approvals and --acknowledge-warnings are not accepted through the team server yet: approve on a machine with the server's ledger, or without them".into(),
+        ));
+    }
+    server.approve(&input.env, Some(plan), None)
 }

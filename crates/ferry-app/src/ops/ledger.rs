@@ -6,6 +6,14 @@ use crate::views::LedgerVerifyView;
 
 impl App {
     pub fn ledger_verify(&self) -> Result<LedgerVerifyView> {
+        if let Some(server) = &self.remote {
+            let v = server.ledger_verify()?;
+            return serde_json::from_value(v).map_err(|e| {
+                crate::error::AppError::Invalid(format!(
+                    "the server's ledger report is unreadable: {e}"
+                ))
+            });
+        }
         verify_ledger(&*self.ledger)
     }
 }

@@ -26,6 +26,9 @@ pub struct RollbackInput {
 impl App {
     /// Applies exactly `plan` (default: the pending plan) of `env`.
     pub fn apply(&self, who: &Claim, env: &str, plan: Option<&str>) -> Result<DeploymentRecord> {
+        if let Some(server) = &self.remote {
+            return self.remote_apply(who, server, env, plan);
+        }
         self.env(env)?;
         let plan = self.resolve_plan(env, plan)?;
         let _lock = self.lock(env, "apply", who.as_str())?;
@@ -35,6 +38,9 @@ impl App {
     }
 
     pub fn promote(&self, who: &Claim, input: &PromoteInput) -> Result<PromoteView> {
+        if let Some(server) = &self.remote {
+            return self.remote_promote(who, server, input);
+        }
         self.env(&input.to)?;
         let release = self.release_for(&input.to, input.release.as_deref())?;
         let _lock = self.lock(&input.to, "promote", who.as_str())?;

@@ -16,6 +16,9 @@ impl App {
         commit: Option<&str>,
         allow_dirty: bool,
     ) -> Result<ReleaseCreated> {
+        if let Some(server) = &self.remote {
+            return self.remote_release_create(server.as_ref(), commit, allow_dirty);
+        }
         let built = self
             .releases
             .create(&self.project.root, commit, allow_dirty)?;
@@ -58,6 +61,9 @@ impl App {
     }
 
     pub fn release_list(&self) -> Result<Vec<ReleaseListed>> {
+        if let Some(server) = &self.remote {
+            return server.releases();
+        }
         let envs: Vec<String> = self.chain().iter().map(|e| e.name().to_string()).collect();
         let mut out = Vec::new();
         for r in self.ledger.releases()? {

@@ -8,6 +8,9 @@ use ferry_core::promotion::{approve_command, Decision};
 
 impl App {
     pub fn status(&self, only: Option<&str>) -> Result<StatusView> {
+        if let Some(server) = &self.remote {
+            return server.status(only);
+        }
         if let Some(env) = only {
             self.env(env)?;
         }
@@ -74,6 +77,9 @@ impl App {
     }
 
     pub fn history(&self, env: Option<&str>) -> Result<HistoryView> {
+        if let Some(server) = &self.remote {
+            return server.history(env);
+        }
         if let Some(env) = env {
             self.env(env)?;
         }

@@ -11,7 +11,7 @@ use ferry_store::{
 fn servers() -> StoreError {
     StoreError::Backend {
         what: "remote mode".into(),
-        message: "the ledger is the team server's (FERRY_SERVER); a local step asked for it — this is a bug in ferry, nothing was recorded".into(),
+        message: "this command does not work through the team server yet (FERRY_SERVER is set; its ledger is the server's): unset FERRY_SERVER and run it where the ledger is (`--ledger URL`), nothing was recorded".into(),
     }
 }
 
