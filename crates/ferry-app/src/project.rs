@@ -50,6 +50,9 @@ fn validate_sections(config: &Config, label: &str) -> Result<()> {
     if let Err(e) = ferry_advisor::AdvisorConfig::from_table(&config.advisor) {
         problems.push(format!("[advisor]: {e}"));
     }
+    if let Err(e) = server_url(config) {
+        problems.push(e);
+    }
     for env in &config.environments {
         if let Err(e) = ferry_policy::PolicyConfig::from_table(&config.policy, Some(env.name())) {
             problems.push(format!("[policy] for '{}': {e}", env.name()));
@@ -68,6 +71,25 @@ fn validate_sections(config: &Config, label: &str) -> Result<()> {
             "{label} is not valid:\n  - {}",
             problems.join("\n  - ")
         ))),
+    }
+}
+
+/// `[server] url`: the team server this project's commands act through (remote mode), unless
+/// `FERRY_SERVER` says otherwise.
+pub fn server_url(config: &Config) -> std::result::Result<Option<String>, String> {
+    for key in config.server.keys() {
+        if key != "url" {
+            return Err(format!("[server]: unknown key '{key}' (known: url)"));
+        }
+    }
+    match config.server.get("url") {
+        None => Ok(None),
+        Some(toml::Value::String(u)) if u.starts_with("http://") || u.starts_with("https://") => {
+            Ok(Some(u.clone()))
+        }
+        Some(_) => Err(
+            "[server] url must be an http:// or https:// URL string, e.g. url = \"https://ferry.example.com\"".into(),
+        ),
     }
 }
 

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 pub struct Ctx {
     pub dir: Option<PathBuf>,
     pub format: Format,
+    /// Set once [`Ctx::app`] chose remote mode: who acts is then the token's user.
+    pub remote: std::cell::Cell<bool>,
 }
 
 impl Ctx {
@@ -42,9 +44,16 @@ impl Ctx {
         )?)
     }
 
-    /// Remote mode: `FERRY_SERVER` names the team server, `FERRY_TOKEN` who we are to it.
-    pub fn server(&self) -> Result<Option<Arc<dyn ferry_app::remote::TeamServer>>> {
-        let Some(url) = var("FERRY_SERVER") else {
+    /// Remote mode: `FERRY_SERVER` (or the project's `[server] url`) names the team server,
+    /// `FERRY_TOKEN` who we are to it.
+    pub fn server(
+        &self,
+        project: &Project,
+    ) -> Result<Option<Arc<dyn ferry_app::remote::TeamServer>>> {
+        let configured = ferry_app::project::server_url(&project.config)
+            .ok()
+            .flatten();
+        let Some(url) = var("FERRY_SERVER").or(configured) else {
             return Ok(None);
         };
         let token = var("FERRY_TOKEN").unwrap_or_default();
@@ -56,8 +65,11 @@ impl Ctx {
     pub fn app(&self) -> Result<App> {
         let project = self.project()?;
         let observer = Arc::new(CliObserver::new());
-        let app = match self.server()? {
-            Some(server) => App::open_runner(project, server, Arc::new(SystemClock), observer)?,
+        let app = match self.server(&project)? {
+            Some(server) => {
+                self.remote.set(true);
+                App::open_runner(project, server, Arc::new(SystemClock), observer)?
+            }
             None => App::open_local(project, Arc::new(SystemClock), observer)?,
         };
         let mut app = app.with_cancel(crate::signals::cancel());
@@ -87,7 +99,7 @@ impl Ctx {
     pub fn claim(&self, root: &Path) -> Result<Claim> {
         let origin = origin();
         // In remote mode the server acts as the token's user; nothing said here counts.
-        if var("FERRY_SERVER").is_some() {
+        if self.remote.get() || var("FERRY_SERVER").is_some() {
             return Ok(Claim::new(
                 "(FERRY_TOKEN's user)",
                 IdentitySource::Token,

@@ -70,7 +70,11 @@ impl App {
                 current_release: current,
                 last_deployment: last,
                 pending_plan: pending,
-                lock: self.ledger.lock(name)?,
+                // The owner token proves the holder: it is never shown to anyone else.
+                lock: self.ledger.lock(name)?.map(|mut l| {
+                    l.token = "(hidden)".to_string();
+                    l
+                }),
             });
         }
         Ok(StatusView { environments })

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx {
         dir: cli.dir,
         format: cli.format,
+        remote: std::cell::Cell::new(false),
     };
     match cli.command {
         Command::Init(args) => init::run(&ctx, args),

@@ -12,6 +12,7 @@ mod e2e_foundation;
 mod e2e_gates;
 mod e2e_migrate;
 mod e2e_review;
+mod e2e_team;
 mod e2e_tf111;
 mod e2e_trust;
 mod faults_engine;
