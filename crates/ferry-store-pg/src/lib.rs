@@ -22,17 +22,30 @@ use postgres::{Client, Config, NoTls, Transaction};
 use rows::ReadError;
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 /// The advisory lock key every writer takes (ASCII "ferry" in the low bytes): one writer at a
 /// time per database.
 const WRITE_LOCK: i64 = 0x0066_6572_7279;
 
+/// How many connections one ledger keeps: concurrent reads of a busy server run side by side
+/// (writes still take turns on the advisory lock).
+const POOL_SIZE: usize = 8;
+/// How long a call waits for a free connection before saying the database is unavailable.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Client>,
+    open: usize,
+}
+
 /// A ledger in a PostgreSQL database.
 pub struct PgLedger {
     config: Config,
-    client: Mutex<Option<Client>>,
+    pool: Mutex<PoolState>,
+    freed: Condvar,
     /// The database named without credentials, for messages.
     what: String,
 }
@@ -87,7 +100,8 @@ impl PgLedger {
         let ledger = PgLedger {
             what: describe(&config),
             config,
-            client: Mutex::new(None),
+            pool: Mutex::new(PoolState::default()),
+            freed: Condvar::new(),
         };
         ledger.setup()?;
         Ok(ledger)
@@ -136,16 +150,63 @@ impl PgLedger {
         }
     }
 
-    /// The connection, reconnecting when the last one was closed (a server restart, a network
-    /// blip): one failed call, not a dead ledger.
-    pub(crate) fn client(&self) -> Result<MutexGuard<'_, Option<Client>>> {
-        // A panic while holding the lock cannot leave a half-written row (an open transaction
-        // is rolled back when its connection is next used or dropped).
-        let mut guard = self.client.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            *guard = Some(self.config.connect(NoTls).map_err(|e| self.sql(e))?);
+    /// A connection from the pool, opening one when none is idle and fewer than
+    /// [`POOL_SIZE`] are open; a closed one (a server restart, a network blip) is dropped and
+    /// replaced: one failed call, not a dead ledger.
+    pub(crate) fn client(&self) -> Result<Conn<'_>> {
+        let deadline = std::time::Instant::now() + POOL_WAIT;
+        let mut state = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = state.idle.pop() {
+                if c.is_closed() {
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(Conn {
+                    ledger: self,
+                    client: Some(c),
+                });
+            }
+            if state.open < POOL_SIZE {
+                state.open += 1;
+                drop(state);
+                return match self.config.connect(NoTls) {
+                    Ok(c) => Ok(Conn {
+                        ledger: self,
+                        client: Some(c),
+                    }),
+                    Err(e) => {
+                        self.give_back(None);
+                        Err(self.sql(e))
+                    }
+                };
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Unavailable {
+                    what: self.what.clone(),
+                    message: format!(
+                        "all {POOL_SIZE} connections stayed busy for {}s",
+                        POOL_WAIT.as_secs()
+                    ),
+                });
+            }
+            state = self
+                .freed
+                .wait_timeout(state, left)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
         }
-        Ok(guard)
+    }
+
+    fn give_back(&self, client: Option<Client>) {
+        let mut state = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        match client {
+            Some(c) if !c.is_closed() => state.idle.push(c),
+            _ => state.open = state.open.saturating_sub(1),
+        }
+        drop(state);
+        self.freed.notify_one();
     }
 
     /// Runs `f` on the connection outside any explicit transaction (reads).
@@ -334,9 +395,36 @@ impl PgLedger {
 
 /// After a connection-level failure the client may not know yet that it is dead: drop it, so
 /// the next call connects afresh instead of failing the same way.
-pub(crate) fn forget_if_broken<T>(client: &mut MutexGuard<'_, Option<Client>>, out: &Result<T>) {
+/// A pooled connection, given back when dropped (or closed, if it broke).
+pub(crate) struct Conn<'a> {
+    ledger: &'a PgLedger,
+    client: Option<Client>,
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = Option<Client>;
+    fn deref(&self) -> &Option<Client> {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut Option<Client> {
+        &mut self.client
+    }
+}
+
+impl Drop for Conn<'_> {
+    fn drop(&mut self) {
+        self.ledger.give_back(self.client.take());
+    }
+}
+
+/// A connection-level failure: the client may not know yet that it is dead, so it is not
+/// given back to the pool.
+pub(crate) fn forget_if_broken<T>(client: &mut Conn<'_>, out: &Result<T>) {
     if matches!(out, Err(StoreError::Unavailable { .. })) {
-        **client = None;
+        client.client = None;
     }
 }
 

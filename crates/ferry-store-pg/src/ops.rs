@@ -588,6 +588,23 @@ impl Ledger for PgLedger {
         stored.into_iter().map(|e| self.event(e)).collect()
     }
 
+    fn events_page(
+        &self,
+        env: Option<&str>,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<Event>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let stored = self.with(|c| {
+            rows::stored_events(
+                c,
+                "WHERE ($1::TEXT IS NULL OR env = $1) AND ($2::BIGINT IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3",
+                &[&env, &before, &limit],
+            )
+        })?;
+        stored.into_iter().map(|e| self.event(e)).collect()
+    }
+
     fn verify(&self) -> Result<ChainReport> {
         // One snapshot, so a concurrent writer cannot show a half-moved picture.
         let mut guard = self.client()?;

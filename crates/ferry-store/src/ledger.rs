@@ -116,6 +116,21 @@ pub trait Ledger: Send + Sync {
     fn record_event(&self, event: &NewEvent) -> Result<()>;
     /// Events, newest first.
     fn events(&self, env: Option<&str>) -> Result<Vec<Event>>;
+    /// One page of events, newest first: at most `limit`, older than sequence number `before`
+    /// when given. Ledgers with an index answer without reading the rest.
+    fn events_page(
+        &self,
+        env: Option<&str>,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<Event>> {
+        Ok(self
+            .events(env)?
+            .into_iter()
+            .filter(|e| before.is_none_or(|b| e.seq < b))
+            .take(limit)
+            .collect())
+    }
 
     /// Recomputes the hash chain and checks every covered row against it.
     fn verify(&self) -> Result<ChainReport>;

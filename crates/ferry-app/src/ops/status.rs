@@ -89,4 +89,15 @@ impl App {
         }
         Ok(HistoryView(self.ledger.events(env)?))
     }
+
+    /// One page of history, newest first (the server's `GET /api/v1/history`): at most
+    /// `limit` events, older than `before`. Reads only that page, however long the ledger.
+    pub fn history_page(
+        &self,
+        env: Option<&str>,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<HistoryView> {
+        Ok(HistoryView(self.ledger.events_page(env, limit, before)?))
+    }
 }

@@ -217,3 +217,48 @@ fn a_restarted_connection_is_reopened_on_the_next_call() {
     let second = l.releases().unwrap();
     assert_eq!(second.len(), 1, "first call: {first:?}");
 }
+
+/// One ledger shared by many threads (a server's requests) reads on several connections at
+/// once and never opens more than its pool: writes from all threads still form one chain.
+#[test]
+fn one_handle_shared_by_sixteen_threads_uses_a_bounded_pool() {
+    let Some(server) = server() else { return };
+    let url = server.fresh_database("pool").unwrap();
+    let l = Arc::new(PgLedger::connect(&url).unwrap());
+    let db = url.rsplit('/').next().unwrap().to_string();
+    let peak = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let handles: Vec<_> = (0..16)
+        .map(|i| {
+            let (l, url, db, peak) = (l.clone(), url.clone(), db.clone(), peak.clone());
+            std::thread::spawn(move || {
+                let mut watch = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                for n in 0..10 {
+                    let mut e = conformance::event("note", Some("dev"));
+                    e.message = format!("thread {i} note {n}");
+                    l.record_event(&e).unwrap();
+                    let page = l.events_page(Some("dev"), 5, None).unwrap();
+                    assert!(!page.is_empty() && page.len() <= 5);
+                    let open: i64 = watch
+                        .query_one(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'ferry'",
+                            &[&db],
+                        )
+                        .unwrap()
+                        .get(0);
+                    peak.fetch_max(open, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let peak = peak.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        (2..=8).contains(&peak),
+        "several connections at once, never more than the pool of 8: {peak}"
+    );
+    let report = l.verify().unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.events, 160);
+}

@@ -647,6 +647,24 @@ impl Ledger for SqliteLedger {
         stored.into_iter().map(|e| e.into_event(&what)).collect()
     }
 
+    fn events_page(
+        &self,
+        env: Option<&str>,
+        limit: usize,
+        before: Option<i64>,
+    ) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let stored = rows::stored_events(
+            &conn,
+            "WHERE (?1 IS NULL OR env = ?1) AND (?2 IS NULL OR seq < ?2) ORDER BY seq DESC LIMIT ?3",
+            &[&env, &before, &limit],
+        )
+        .map_err(|e| self.read(e))?;
+        let what = self.path.display().to_string();
+        stored.into_iter().map(|e| e.into_event(&what)).collect()
+    }
+
     fn verify(&self) -> Result<ChainReport> {
         // One read transaction, so a concurrent writer cannot show a half-moved picture.
         let mut conn = self.conn();
