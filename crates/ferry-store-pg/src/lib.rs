@@ -10,10 +10,13 @@
 //! checked by its row count, so a plan is claimed exactly once and a finished deployment is
 //! never rewritten even if the advisory lock were bypassed.
 
+mod artifacts;
 mod ops;
 mod rows;
 mod schema;
 mod steps;
+
+pub use artifacts::{PgArtifactStore, CHUNK};
 
 use ferry_store::chain::{self, RowRef, StoredEvent};
 use ferry_store::{Event, Ledger, NewEvent, Result, StoreError};
