@@ -33,10 +33,10 @@ fn small_and_multi_chunk_artifacts_round_trip() {
             .unwrap();
         for kind in [ArtifactKind::PlanJson, ArtifactKind::PlanFile] {
             assert!(store.exists(kind, &hex).unwrap());
-            assert_eq!(store.get_bytes(kind, &hex).unwrap(), bytes);
+            assert_eq!(sha(&store.get_bytes(kind, &hex).unwrap()), sha(&bytes));
             let dest = dir.path().join("out/nested").join(format!("{len}"));
             store.fetch_to(kind, &hex, &dest).unwrap();
-            assert_eq!(std::fs::read(&dest).unwrap(), bytes);
+            assert_eq!(sha(&std::fs::read(&dest).unwrap()), sha(&bytes));
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
@@ -92,8 +92,8 @@ fn puts_are_idempotent_and_refuse_bytes_that_do_not_match_the_id() {
     assert_eq!(count(&url, "SELECT count(*) FROM artifacts"), 1);
     assert_eq!(count(&url, "SELECT count(*) FROM artifact_chunks"), 2);
     assert_eq!(
-        store.get_bytes(ArtifactKind::PlanFile, &hex).unwrap(),
-        bytes
+        sha(&store.get_bytes(ArtifactKind::PlanFile, &hex).unwrap()),
+        sha(&bytes)
     );
 
     // A file whose bytes are not its id: refused after streaming, and the transaction leaves
@@ -146,12 +146,16 @@ fn a_chunk_changed_behind_the_stores_back_is_refused() {
         (ArtifactKind::PlanJson, &hex),
         (ArtifactKind::ReleaseBundle, &bundle_id),
     ] {
-        let e = store.get_bytes(kind, id).unwrap_err();
+        let e = store.get_bytes(kind, id).map(|b| b.len()).unwrap_err();
         assert!(matches!(e, StoreError::Tampered { .. }), "{e:?}");
         let m = e.to_string();
         assert!(m.contains(kind.as_str()) && m.contains(id.as_str()), "{m}");
         assert!(store.fetch_to(kind, id, &dest).is_err());
-        assert_eq!(std::fs::read(&dest).unwrap(), b"previous", "dest untouched");
+        assert_eq!(
+            sha(&std::fs::read(&dest).unwrap()),
+            sha(b"previous"),
+            "dest untouched"
+        );
     }
     // A missing chunk is refused too (incomplete, not short data).
     sql(&url)
@@ -206,7 +210,10 @@ fn two_stores_on_one_database_see_the_same_artifact() {
     assert!(!b.exists(ArtifactKind::PlanFile, &hex).unwrap());
     a.put_bytes(ArtifactKind::PlanFile, &hex, &bytes).unwrap();
     assert!(b.exists(ArtifactKind::PlanFile, &hex).unwrap());
-    assert_eq!(b.get_bytes(ArtifactKind::PlanFile, &hex).unwrap(), bytes);
+    assert_eq!(
+        sha(&b.get_bytes(ArtifactKind::PlanFile, &hex).unwrap()),
+        sha(&bytes)
+    );
     // The ledger on the same database still works beside it (one schema, both migrations).
     let ledger = ferry_store_pg::PgLedger::connect(&url).unwrap();
     assert!(ledger.releases().unwrap().is_empty());

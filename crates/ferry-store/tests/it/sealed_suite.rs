@@ -38,7 +38,11 @@ pub fn replace_raw(inner: &Arc<dyn ArtifactStore>, kind: ArtifactKind, hex: &str
     inner
         .put_bytes(ArtifactKind::ReleaseBundle, &id, bytes)
         .unwrap();
-    assert_eq!(raw(inner, kind, hex), bytes, "the tamper must land");
+    assert_eq!(
+        sha(&raw(inner, kind, hex)),
+        sha(bytes),
+        "the tamper must land"
+    );
 }
 
 fn contains(hay: &[u8], needle: &str) -> bool {
@@ -74,10 +78,14 @@ pub fn round_trips_and_hides_the_secret(inner: Arc<dyn ArtifactStore>, scratch: 
             .unwrap();
         for kind in [ArtifactKind::PlanFile, ArtifactKind::PlanJson] {
             assert!(store.exists(kind, &hex).unwrap());
-            assert_eq!(store.get_bytes(kind, &hex).unwrap(), bytes, "{len}");
+            assert_eq!(
+                sha(&store.get_bytes(kind, &hex).unwrap()),
+                sha(&bytes),
+                "{len}"
+            );
             let dest = scratch.join(format!("out/{i}-{}", kind.as_str()));
             store.fetch_to(kind, &hex, &dest).unwrap();
-            assert_eq!(std::fs::read(&dest).unwrap(), bytes, "{len}");
+            assert_eq!(sha(&std::fs::read(&dest).unwrap()), sha(&bytes), "{len}");
             assert_eq!(store.verified_path(kind, &hex).unwrap(), None);
             let ct = raw(&inner, kind, &hex);
             assert!(ct.len() > bytes.len(), "sealed adds a header and tags");
@@ -88,7 +96,7 @@ pub fn round_trips_and_hides_the_secret(inner: Arc<dyn ArtifactStore>, scratch: 
             assert!(!inner.exists(kind, &hex).unwrap());
             // Idempotent: the same content again keeps the first ciphertext.
             store.put_bytes(kind, &hex, &bytes).unwrap();
-            assert_eq!(raw(&inner, kind, &hex), ct);
+            assert_eq!(sha(&raw(&inner, kind, &hex)), sha(&ct));
         }
     }
     // Nothing but ciphertext passed through the scratch directory, and nothing stays there.
@@ -147,10 +155,10 @@ pub fn another_key_is_refused(inner: Arc<dyn ArtifactStore>) {
     assert!(other.fetch_to(ArtifactKind::PlanFile, &hex, &dest).is_err());
     assert!(!dest.exists(), "nothing half-written");
     assert_eq!(
-        sealed_over(&inner, &key)
+        sha(&sealed_over(&inner, &key)
             .get_bytes(ArtifactKind::PlanFile, &hex)
-            .unwrap(),
-        bytes
+            .unwrap()),
+        sha(&bytes)
     );
 }
 
@@ -210,8 +218,8 @@ pub fn modified_ciphertext_is_refused(inner: Arc<dyn ArtifactStore>) {
     }
     replace_raw(&inner, kind, &hex, &ct);
     assert_eq!(
-        store.get_bytes(kind, &hex).unwrap(),
-        bytes,
+        sha(&store.get_bytes(kind, &hex).unwrap()),
+        sha(&bytes),
         "the original still opens"
     );
 }
@@ -240,7 +248,10 @@ pub fn swapped_artifacts_are_refused(inner: Arc<dyn ArtifactStore>) {
         &ha,
     );
     // A's own slot still opens.
-    assert_eq!(store.get_bytes(ArtifactKind::PlanFile, &ha).unwrap(), a);
+    assert_eq!(
+        sha(&store.get_bytes(ArtifactKind::PlanFile, &ha).unwrap()),
+        sha(&a)
+    );
 }
 
 /// Release bundles are code, verified by their hash: stored as given, under their own id.
@@ -252,12 +263,12 @@ pub fn bundles_pass_through_in_clear(inner: Arc<dyn ArtifactStore>) {
         .put_bytes(ArtifactKind::ReleaseBundle, &id, &bundle)
         .unwrap();
     assert_eq!(
-        inner.get_bytes(ArtifactKind::ReleaseBundle, &id).unwrap(),
-        bundle
+        sha(&inner.get_bytes(ArtifactKind::ReleaseBundle, &id).unwrap()),
+        sha(&bundle)
     );
     assert_eq!(
-        store.get_bytes(ArtifactKind::ReleaseBundle, &id).unwrap(),
-        bundle
+        sha(&store.get_bytes(ArtifactKind::ReleaseBundle, &id).unwrap()),
+        sha(&bundle)
     );
     assert!(!inner
         .exists(
