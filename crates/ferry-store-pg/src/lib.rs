@@ -9,11 +9,18 @@
 //! while reads never wait. Each state change is also a conditional `UPDATE … WHERE status = …`
 //! checked by its row count, so a plan is claimed exactly once and a finished deployment is
 //! never rewritten even if the advisory lock were bypassed.
+//!
+//! [`PgArtifactStore`] keeps release bundles, plan files and plan JSON in the same database, in
+//! chunk rows verified on every read; wrap it in `ferry_store::SealedArtifacts` so plan artifacts
+//! are sealed with the server key before they reach the table.
 
+mod artifacts;
 mod ops;
 mod rows;
 mod schema;
 mod steps;
+
+pub use artifacts::{PgArtifactStore, CHUNK};
 
 use ferry_store::chain::{self, RowRef, StoredEvent};
 use ferry_store::{Event, Ledger, NewEvent, Result, StoreError};

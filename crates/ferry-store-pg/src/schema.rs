@@ -4,7 +4,8 @@
 //! PostgreSQL types: BIGINT for every integer, BOOLEAN for flags, TEXT for JSON so the stored
 //! bytes are exactly what was written.
 
-pub(crate) const MIGRATIONS: &[&str] = &[r#"
+pub(crate) const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE releases (
     id TEXT PRIMARY KEY,
     git_commit TEXT NOT NULL,
@@ -134,4 +135,30 @@ CREATE TABLE migration_approvals (
     record TEXT NOT NULL
 );
 CREATE INDEX migration_approvals_plan ON migration_approvals(env, set_name, digest);
-"#];
+"#,
+    // Artifacts (release bundles, plan files, plan JSON) on the ledger's database, for a
+    // server with no shared disk: one header row per artifact and its bytes in chunk rows, so no
+    // row or allocation holds a whole 1 GB plan JSON. `sha256` hashes the stored bytes (the id
+    // itself for plan kinds; a bundle's id hashes its decompressed bytes).
+    r#"
+CREATE TABLE artifacts (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    chunks BIGINT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE TABLE artifact_chunks (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (kind, id, n),
+    FOREIGN KEY (kind, id) REFERENCES artifacts (kind, id) ON DELETE CASCADE
+);
+-- Bundles are zstd and plan artifacts are sealed (ciphertext): compressing them again is
+-- wasted time, so the chunks are stored out of line uncompressed.
+ALTER TABLE artifact_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+"#,
+];

@@ -14,6 +14,7 @@ pub mod conformance;
 mod error;
 mod ledger;
 mod records;
+pub mod sealed;
 mod sqlite;
 
 pub use artifacts::{sha256_file, ArtifactKind, ArtifactStore, DirArtifactStore};
@@ -21,6 +22,7 @@ pub use chain::{ChainReport, Problem};
 pub use error::{Result, StoreError};
 pub use ledger::Ledger;
 pub use records::*;
+pub use sealed::{KeyError, SealedArtifacts, ServerKey};
 pub use sqlite::{SqliteLedger, LEDGER_FILE};
 
 /// The SQLite schema migrations, for tests that build an old ledger.

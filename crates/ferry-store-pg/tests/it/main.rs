@@ -10,6 +10,10 @@ use ferry_store_pg::PgLedger;
 use ferry_testkit::PgServer;
 use std::sync::Arc;
 
+mod artifacts;
+#[path = "../../../ferry-store/tests/it/sealed_suite.rs"]
+mod sealed_suite;
+
 /// The shared server, or `None` (with a plain message) where PostgreSQL is not installed.
 fn server() -> Option<&'static PgServer> {
     match PgServer::shared() {
@@ -155,7 +159,8 @@ fn two_processes_opening_a_new_database_migrate_it_once() {
         .query("SELECT version FROM ferry_ledger_schema", &[])
         .unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<_, i64>(0), 1);
+    // Migrations: the ledger tables, then the artifact tables.
+    assert_eq!(rows[0].get::<_, i64>(0), 2);
 }
 
 #[test]

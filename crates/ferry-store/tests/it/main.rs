@@ -7,6 +7,9 @@ use ferry_store::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod sealed;
+mod sealed_suite;
+
 struct Sqlite {
     dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
