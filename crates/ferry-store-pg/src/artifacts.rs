@@ -40,11 +40,12 @@ fn kind_key(kind: ArtifactKind) -> &'static str {
         ArtifactKind::ReleaseBundle => "bundle",
         ArtifactKind::PlanFile => "plan-file",
         ArtifactKind::PlanJson => "plan-json",
+        ArtifactKind::Sealed => "sealed",
     }
 }
 
 fn hashes_to_id(kind: ArtifactKind) -> bool {
-    !matches!(kind, ArtifactKind::ReleaseBundle)
+    !matches!(kind, ArtifactKind::ReleaseBundle | ArtifactKind::Sealed)
 }
 
 fn tampered(kind: ArtifactKind, hex: &str) -> StoreError {

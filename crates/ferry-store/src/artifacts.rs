@@ -19,6 +19,9 @@ pub enum ArtifactKind {
     PlanFile,
     /// The plan's `show -json` rendering; its sha256 is stored on the plan row.
     PlanJson,
+    /// An opaque blob whose integrity its holder proves (the server's encrypted plan files and
+    /// plan JSON: see [`crate::sealed`]); the store does not hash-check it.
+    Sealed,
 }
 
 impl ArtifactKind {
@@ -27,12 +30,13 @@ impl ArtifactKind {
             ArtifactKind::ReleaseBundle => "release bundle",
             ArtifactKind::PlanFile => "plan file",
             ArtifactKind::PlanJson => "plan JSON",
+            ArtifactKind::Sealed => "sealed artifact",
         }
     }
 
     /// Whether the store can check the content against the key itself.
     fn self_verifying(self) -> bool {
-        !matches!(self, ArtifactKind::ReleaseBundle)
+        !matches!(self, ArtifactKind::ReleaseBundle | ArtifactKind::Sealed)
     }
 }
 
@@ -109,6 +113,7 @@ impl DirArtifactStore {
             }
             ArtifactKind::PlanFile => self.root.join("artifacts/plan-files").join(hex),
             ArtifactKind::PlanJson => self.root.join("artifacts/plan-json").join(hex),
+            ArtifactKind::Sealed => self.root.join("artifacts/sealed").join(hex),
         }
     }
 

@@ -13,7 +13,7 @@
 //!
 //! The trait's stores verify plan kinds by hashing the stored bytes, which ciphertext cannot
 //! satisfy, so a sealed artifact is kept in the inner store as an opaque blob: kind
-//! [`ArtifactKind::ReleaseBundle`] (the kind the store does not hash-check) under a derived id,
+//! [`ArtifactKind::Sealed`] (which the store does not hash-check) under a derived id,
 //! `sha256("ferry sealed v1\n" || kind || "\n" || id)`. The AEAD is then what proves integrity.
 
 use crate::artifacts::{create_private_dir, refuse_link, ArtifactKind, ArtifactStore};
@@ -193,7 +193,7 @@ impl std::fmt::Debug for SealedArtifacts {
 }
 
 fn sealed(kind: ArtifactKind) -> bool {
-    !matches!(kind, ArtifactKind::ReleaseBundle)
+    matches!(kind, ArtifactKind::PlanFile | ArtifactKind::PlanJson)
 }
 
 /// Where the sealed form of `kind`/`hex` lives in the inner store.
@@ -373,7 +373,7 @@ impl ArtifactStore for SealedArtifacts {
             return self.inner.put_bytes(kind, hex, bytes);
         }
         let id = sealed_id(kind, hex);
-        if self.inner.exists(ArtifactKind::ReleaseBundle, &id)? {
+        if self.inner.exists(ArtifactKind::Sealed, &id)? {
             return Ok(());
         }
         let mut ct = Vec::with_capacity(HEADER + bytes.len() + TAG * (bytes.len() / SEGMENT + 1));
@@ -381,7 +381,7 @@ impl ArtifactStore for SealedArtifacts {
         if sha != hex {
             return Err(tampered(kind, hex));
         }
-        self.inner.put_bytes(ArtifactKind::ReleaseBundle, &id, &ct)
+        self.inner.put_bytes(ArtifactKind::Sealed, &id, &ct)
     }
 
     fn put_file(&self, kind: ArtifactKind, hex: &str, source: &Path) -> Result<()> {
@@ -389,7 +389,7 @@ impl ArtifactStore for SealedArtifacts {
             return self.inner.put_file(kind, hex, source);
         }
         let id = sealed_id(kind, hex);
-        if self.inner.exists(ArtifactKind::ReleaseBundle, &id)? {
+        if self.inner.exists(ArtifactKind::Sealed, &id)? {
             return Ok(());
         }
         let mut src = std::io::BufReader::new(std::fs::File::open(source).map_err(io_at(source))?);
@@ -404,8 +404,7 @@ impl ArtifactStore for SealedArtifacts {
         if sha != hex {
             return Err(tampered(kind, hex));
         }
-        self.inner
-            .put_file(ArtifactKind::ReleaseBundle, &id, &tmp_path)
+        self.inner.put_file(ArtifactKind::Sealed, &id, &tmp_path)
     }
 
     fn get_bytes(&self, kind: ArtifactKind, hex: &str) -> Result<Vec<u8>> {
@@ -414,7 +413,7 @@ impl ArtifactStore for SealedArtifacts {
         }
         let ct = self
             .inner
-            .get_bytes(ArtifactKind::ReleaseBundle, &sealed_id(kind, hex))
+            .get_bytes(ArtifactKind::Sealed, &sealed_id(kind, hex))
             .map_err(|e| not_found_as(e, kind, hex))?;
         let mut out = Vec::with_capacity(ct.len().saturating_sub(HEADER));
         self.open(kind, hex, &mut &ct[..], &mut out, Path::new("memory"))?;
@@ -429,14 +428,14 @@ impl ArtifactStore for SealedArtifacts {
         // A store on this disk hands out its own path; any other fetches into scratch.
         let (ct_path, _scratch) = match self
             .inner
-            .verified_path(ArtifactKind::ReleaseBundle, &id)
+            .verified_path(ArtifactKind::Sealed, &id)
             .map_err(|e| not_found_as(e, kind, hex))?
         {
             Some(p) => (p, None),
             None => {
                 let tmp = self.scratch_file()?;
                 self.inner
-                    .fetch_to(ArtifactKind::ReleaseBundle, &id, tmp.path())
+                    .fetch_to(ArtifactKind::Sealed, &id, tmp.path())
                     .map_err(|e| not_found_as(e, kind, hex))?;
                 (tmp.path().to_path_buf(), Some(tmp))
             }
@@ -468,7 +467,7 @@ impl ArtifactStore for SealedArtifacts {
             return self.inner.exists(kind, hex);
         }
         self.inner
-            .exists(ArtifactKind::ReleaseBundle, &sealed_id(kind, hex))
+            .exists(ArtifactKind::Sealed, &sealed_id(kind, hex))
     }
 
     /// Sealed kinds have no plaintext on disk to point at: `None`, use `fetch_to`.
@@ -490,7 +489,7 @@ impl ArtifactStore for SealedArtifacts {
             return self.inner.remove(kind, hex);
         }
         self.inner
-            .remove(ArtifactKind::ReleaseBundle, &sealed_id(kind, hex))
+            .remove(ArtifactKind::Sealed, &sealed_id(kind, hex))
     }
 }
 

@@ -279,9 +279,9 @@ fn sealed_pg_round_trips_and_the_table_never_holds_the_secret() {
         .unwrap()
         .get(0);
     assert_eq!(with_secret, 0);
-    // Only sealed blobs: every row sits in the opaque (bundle) slot under a derived id.
+    // Only sealed blobs: every row sits in the opaque slot under a derived id.
     let kinds: i64 = c
-        .query_one("SELECT count(*) FROM artifacts WHERE kind <> 'bundle'", &[])
+        .query_one("SELECT count(*) FROM artifacts WHERE kind <> 'sealed'", &[])
         .unwrap()
         .get(0);
     assert_eq!(kinds, 0);

@@ -77,7 +77,7 @@ fn sealed_dir_ciphertext_is_owner_only_and_removable() {
         .put_bytes(ArtifactKind::PlanFile, &hex, &bytes)
         .unwrap();
     let at = DirArtifactStore::new(&dir.path().join("data")).path_of(
-        ArtifactKind::ReleaseBundle,
+        ArtifactKind::Sealed,
         &sealed_id(ArtifactKind::PlanFile, &hex),
     );
     #[cfg(unix)]

@@ -27,17 +27,15 @@ pub fn sealed_over(inner: &Arc<dyn ArtifactStore>, key: &ServerKey) -> SealedArt
 /// The ciphertext as the inner store holds it.
 pub fn raw(inner: &Arc<dyn ArtifactStore>, kind: ArtifactKind, hex: &str) -> Vec<u8> {
     inner
-        .get_bytes(ArtifactKind::ReleaseBundle, &sealed_id(kind, hex))
+        .get_bytes(ArtifactKind::Sealed, &sealed_id(kind, hex))
         .unwrap()
 }
 
 /// Replaces the ciphertext behind the sealed store's back.
 pub fn replace_raw(inner: &Arc<dyn ArtifactStore>, kind: ArtifactKind, hex: &str, bytes: &[u8]) {
     let id = sealed_id(kind, hex);
-    inner.remove(ArtifactKind::ReleaseBundle, &id).unwrap();
-    inner
-        .put_bytes(ArtifactKind::ReleaseBundle, &id, bytes)
-        .unwrap();
+    inner.remove(ArtifactKind::Sealed, &id).unwrap();
+    inner.put_bytes(ArtifactKind::Sealed, &id, bytes).unwrap();
     assert_eq!(
         sha(&raw(inner, kind, hex)),
         sha(bytes),
@@ -272,7 +270,7 @@ pub fn bundles_pass_through_in_clear(inner: Arc<dyn ArtifactStore>) {
     );
     assert!(!inner
         .exists(
-            ArtifactKind::ReleaseBundle,
+            ArtifactKind::Sealed,
             &sealed_id(ArtifactKind::ReleaseBundle, &id)
         )
         .unwrap());
