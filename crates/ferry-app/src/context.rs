@@ -69,6 +69,9 @@ pub struct App {
     /// Remote mode: the team server that decides and records (`FERRY_SERVER`); `None` in
     /// local mode and on the server itself.
     pub remote: Option<Arc<dyn crate::remote::TeamServer>>,
+    /// How long a lease lasts without renewal ([`crate::lock::LEASE`]; a server may set its
+    /// own, e.g. shorter in tests of a runner that dies).
+    pub lease: std::time::Duration,
     /// The work dir of the last plan this process made (env, release), for its apply.
     pub(crate) kept_workdir: Mutex<Option<(String, ReleaseId, crate::steps::workdir::Workdir)>>,
     said: Mutex<BTreeSet<String>>,
@@ -117,6 +120,7 @@ impl App {
             vars: Arc::new(|_| None),
             release_configs: ReleaseConfigs::default(),
             remote: None,
+            lease: crate::lock::LEASE,
             kept_workdir: Mutex::new(None),
             said: Mutex::new(BTreeSet::new()),
         }

@@ -19,7 +19,16 @@ use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::time::Duration;
 
-const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// How often a lease is renewed: a quarter of its length (so three renewals can fail before
+/// it lapses), at most every 30 s.
+fn renew_every(lease: &LeaseView) -> Duration {
+    let parse = |t: &str| ferry_core::schedule::parse_instant(t).ok();
+    let length = match (parse(&lease.since), parse(&lease.expires_at)) {
+        (Some(a), Some(b)) => b.duration_since(a).unsigned_abs(),
+        _ => Duration::from_secs(120),
+    };
+    (length / 4).clamp(Duration::from_millis(200), Duration::from_secs(30))
+}
 
 /// An environment's lease on the server, renewed by a thread until dropped.
 pub struct RemoteLease {
@@ -52,17 +61,31 @@ impl Drop for RemoteLease {
     }
 }
 
-fn take_lease(server: &Arc<dyn TeamServer>, env: &str, purpose: &str) -> Result<RemoteLease> {
+/// Takes `env`'s lease and renews it until dropped. When the server says the lease is no
+/// longer ours (it lapsed and someone took it over), the engine is stopped: a runner without
+/// the lease must not go on changing the environment.
+fn take_lease(
+    server: &Arc<dyn TeamServer>,
+    env: &str,
+    purpose: &str,
+    cancel: &ferry_engine::Cancel,
+) -> Result<RemoteLease> {
     let lease = server.take_lease(env, purpose)?;
+    let every = renew_every(&lease);
     let (stop, rx) = mpsc::channel::<()>();
     let (srv, env_s, token) = (server.clone(), env.to_string(), lease.token.clone());
+    let cancel = cancel.clone();
     let renewer = std::thread::spawn(move || loop {
-        match rx.recv_timeout(RENEW_EVERY) {
-            Err(RecvTimeoutError::Timeout) => {
-                if let Err(e) = srv.renew_lease(&env_s, &token) {
-                    tracing::warn!(env = %env_s, error = %e, "could not renew the lease");
+        match rx.recv_timeout(every) {
+            Err(RecvTimeoutError::Timeout) => match srv.renew_lease(&env_s, &token) {
+                Ok(_) => {}
+                Err(e @ AppError::Conflict(_)) => {
+                    tracing::error!(env = %env_s, error = %e, "the lease is lost: stopping the engine");
+                    cancel.raise(15);
+                    return;
                 }
-            }
+                Err(e) => tracing::warn!(env = %env_s, error = %e, "could not renew the lease"),
+            },
             _ => return,
         }
     });
@@ -134,7 +157,7 @@ impl App {
         input: &PromoteInput,
     ) -> Result<PromoteView> {
         let env = input.to.as_str();
-        let lease = take_lease(server, env, "promote")?;
+        let lease = take_lease(server, env, "promote", &self.cancel)?;
         let release = server.prepare(env, input.release.as_deref())?;
         self.fetch_release(server.as_ref(), &release.id)?;
         let s = self.settings(env, &release.id)?;
@@ -216,7 +239,7 @@ impl App {
         env: &str,
         plan: Option<&str>,
     ) -> Result<DeploymentRecord> {
-        let lease = take_lease(server, env, "apply")?;
+        let lease = take_lease(server, env, "apply", &self.cancel)?;
         let view = server.plan(env, plan)?;
         let release = server
             .releases()?

@@ -31,7 +31,7 @@ fn view(l: &LockRecord) -> LeaseView {
 impl App {
     fn lease_expiry(&self) -> String {
         let t = self.clock.now();
-        let lease = jiff::SignedDuration::from_secs(crate::lock::LEASE.as_secs() as i64);
+        let lease = jiff::SignedDuration::from_secs(self.lease.as_secs().max(1) as i64);
         ferry_core::schedule::format_instant(t.checked_add(lease).unwrap_or(t))
     }
 
