@@ -36,6 +36,9 @@ pub struct RemoteLease {
     pub lease: LeaseView,
     stop: Option<Sender<()>>,
     renewer: Option<std::thread::JoinHandle<()>>,
+    /// Tells the front end's signal handling that an interrupt must stop the engine and be
+    /// reported to the server before exit.
+    _busy: ferry_engine::CancelGuard,
 }
 
 impl std::fmt::Debug for RemoteLease {
@@ -74,6 +77,7 @@ fn take_lease(
     let every = renew_every(&lease);
     let (stop, rx) = mpsc::channel::<()>();
     let (srv, env_s, token) = (server.clone(), env.to_string(), lease.token.clone());
+    let cancel_guard = cancel.guard();
     let cancel = cancel.clone();
     let renewer = std::thread::spawn(move || loop {
         match rx.recv_timeout(every) {
@@ -90,6 +94,7 @@ fn take_lease(
         }
     });
     Ok(RemoteLease {
+        _busy: cancel_guard,
         server: server.clone(),
         lease,
         stop: Some(stop),
