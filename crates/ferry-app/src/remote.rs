@@ -5,13 +5,14 @@
 
 use crate::error::Result;
 use crate::ops::team::{
-    ClaimRequest, LeaseView, OutcomeReport, TeamPlanView, UploadedPlan, VerificationReport,
+    ClaimRequest, LeaseView, OutcomeReport, PrepareRequest, Prepared, TeamPlanView, UploadedPlan,
+    VerificationReport,
 };
 use crate::views::{
     ApprovalView, HistoryView, PlanView, ReleaseCreated, ReleaseListed, StatusView,
 };
 use ferry_core::{PlanId, ReleaseId};
-use ferry_store::{ApprovalRecord, ArtifactKind, DeploymentRecord, ReleaseRecord};
+use ferry_store::{ApprovalRecord, ArtifactKind, DeploymentRecord};
 use std::path::Path;
 
 mod servers_ledger;
@@ -26,9 +27,9 @@ pub trait TeamServer: Send + Sync {
     fn upload_release(&self, id: &ReleaseId, bundle: &[u8]) -> Result<ReleaseCreated>;
     fn release_bundle(&self, id: &ReleaseId) -> Result<Vec<u8>>;
     fn releases(&self) -> Result<Vec<ReleaseListed>>;
-    /// The release to plan for `env` (named, or the newest eligible); blocked when it may not
-    /// enter.
-    fn prepare(&self, env: &str, release: Option<&str>) -> Result<ReleaseRecord>;
+    /// The release to plan for `env` and why (a deploy, or a rollback); blocked when it may
+    /// not enter.
+    fn prepare(&self, env: &str, req: &PrepareRequest) -> Result<Prepared>;
     fn take_lease(&self, env: &str, purpose: &str) -> Result<LeaseView>;
     fn renew_lease(&self, env: &str, token: &str) -> Result<LeaseView>;
     fn drop_lease(&self, env: &str, token: &str) -> Result<()>;

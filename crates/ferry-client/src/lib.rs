@@ -9,7 +9,8 @@
 //! is `unavailable`: the promotion stops (fail closed).
 
 use ferry_app::ops::team::{
-    ClaimRequest, LeaseView, OutcomeReport, TeamPlanView, UploadedPlan, VerificationReport,
+    ClaimRequest, LeaseView, OutcomeReport, PrepareRequest, Prepared, TeamPlanView, UploadedPlan,
+    VerificationReport,
 };
 use ferry_app::remote::TeamServer;
 use ferry_app::views::{
@@ -18,7 +19,7 @@ use ferry_app::views::{
 use ferry_app::{AppError, Result};
 use ferry_core::promotion::UnmetGate;
 use ferry_core::{PlanId, ReleaseId};
-use ferry_store::{ApprovalRecord, ArtifactKind, DeploymentRecord, ReleaseRecord, StoreError};
+use ferry_store::{ApprovalRecord, ArtifactKind, DeploymentRecord, StoreError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -242,11 +243,8 @@ impl TeamServer for HttpServer {
         self.get("/releases")
     }
 
-    fn prepare(&self, env: &str, release: Option<&str>) -> Result<ReleaseRecord> {
-        self.post(
-            &Self::env_path(env, "/prepare"),
-            &json!({ "release": release }),
-        )
+    fn prepare(&self, env: &str, req: &PrepareRequest) -> Result<Prepared> {
+        self.post(&Self::env_path(env, "/prepare"), req)
     }
 
     fn take_lease(&self, env: &str, purpose: &str) -> Result<LeaseView> {

@@ -54,6 +54,9 @@ impl App {
     }
 
     pub fn rollback(&self, who: &Claim, input: &RollbackInput) -> Result<PromoteView> {
+        if let Some(server) = &self.remote {
+            return self.remote_rollback(who, server, input);
+        }
         self.env(&input.env)?;
         let _lock = self.lock(&input.env, "rollback", who.as_str())?;
         let (target, current) = self.rollback_pair(&input.env, input.to.as_deref())?;

@@ -6,12 +6,13 @@
 
 use crate::context::{App, Claim};
 use crate::error::{AppError, Result};
-use crate::ops::promote::PromoteInput;
-use crate::ops::team::{ClaimRequest, LeaseView, OutcomeReport, UploadedPlan, VerificationReport};
+use crate::ops::promote::{PromoteInput, RollbackInput};
+use crate::ops::team::{
+    ClaimRequest, LeaseView, OutcomeReport, PrepareRequest, UploadedPlan, VerificationReport,
+};
 use crate::remote::TeamServer;
 use crate::steps::workdir::Workdir;
 use crate::views::{PlanView, PromoteView, ReleaseCreated, StateView};
-use ferry_core::promotion::PlanPurpose;
 use ferry_core::settings::GateSettings;
 use ferry_engine::StateBackend;
 use ferry_store::{ArtifactKind, DeploymentRecord, DeploymentStatus, ReleaseRecord};
@@ -161,9 +162,44 @@ impl App {
         server: &Arc<dyn TeamServer>,
         input: &PromoteInput,
     ) -> Result<PromoteView> {
-        let env = input.to.as_str();
-        let lease = take_lease(server, env, "promote", &self.cancel)?;
-        let release = server.prepare(env, input.release.as_deref())?;
+        let req = PrepareRequest {
+            rollback: false,
+            release: input.release.clone(),
+        };
+        self.remote_drive(who, server, &input.to, &req, input.confirmed)
+    }
+
+    /// `ferry rollback --env ENV [--to R]` through the server: the same path, the server
+    /// choosing the rollback target.
+    pub fn remote_rollback(
+        &self,
+        who: &Claim,
+        server: &Arc<dyn TeamServer>,
+        input: &RollbackInput,
+    ) -> Result<PromoteView> {
+        let req = PrepareRequest {
+            rollback: true,
+            release: input.to.clone(),
+        };
+        self.remote_drive(who, server, &input.env, &req, input.confirmed)
+    }
+
+    fn remote_drive(
+        &self,
+        who: &Claim,
+        server: &Arc<dyn TeamServer>,
+        env: &str,
+        req: &PrepareRequest,
+        confirmed: bool,
+    ) -> Result<PromoteView> {
+        let lease = take_lease(
+            server,
+            env,
+            if req.rollback { "rollback" } else { "promote" },
+            &self.cancel,
+        )?;
+        let prepared = server.prepare(env, req)?;
+        let release = prepared.release;
         self.fetch_release(server.as_ref(), &release.id)?;
         let s = self.settings(env, &release.id)?;
         self.team_state_only(&s)?;
@@ -182,7 +218,7 @@ impl App {
             &UploadedPlan {
                 lease: lease.lease.token.clone(),
                 release: release.id.clone(),
-                purpose: PlanPurpose::Deploy,
+                purpose: prepared.purpose,
                 plan_file: plan_id,
                 plan_json_sha256: json_sha,
                 state: state_view(made.identity.as_ref()),
@@ -206,7 +242,7 @@ impl App {
             )
             .with_view(&view(&judged.plan, gates)));
         }
-        if judged.confirm && !input.confirmed {
+        if judged.confirm && !confirmed {
             return Err(AppError::NeedsConfirmation {
                 env: env.to_string(),
                 plan: judged.plan.plan.short().to_string(),

@@ -14,7 +14,8 @@ mod lease;
 mod views;
 
 pub use views::{
-    ClaimRequest, LeaseView, OutcomeReport, TeamPlanView, UploadedPlan, VerificationReport,
+    ClaimRequest, LeaseView, OutcomeReport, PrepareRequest, Prepared, TeamPlanView, UploadedPlan,
+    VerificationReport,
 };
 
 use crate::context::{App, Claim};
@@ -33,9 +34,37 @@ fn server_work_name(env: &str, id: &str) -> String {
 }
 
 impl App {
-    /// The release a runner should plan for `env`: the one named, or the newest eligible;
-    /// refused (blocked) when it may not enter, before any engine runs.
-    pub fn team_prepare(&self, env: &str, release: Option<&str>) -> Result<ReleaseRecord> {
+    /// What a runner should plan for `env`: for a deploy, the release named or the newest
+    /// eligible; for a rollback, the release named or the rollback target, guarded by the
+    /// database's migrations. Refused (blocked) when it may not enter, before any engine runs.
+    pub fn team_prepare(&self, env: &str, req: &PrepareRequest) -> Result<Prepared> {
+        if !req.rollback {
+            let release = self.team_entry(env, req.release.as_deref())?;
+            return Ok(Prepared {
+                release,
+                purpose: PlanPurpose::Deploy,
+            });
+        }
+        let (target, current) = self.rollback_pair(env, req.release.as_deref())?;
+        let reasons = self.migration_readiness(env, &target)?;
+        if !reasons.is_empty() {
+            return Err(AppError::blocked(
+                format!(
+                    "the rollback of '{env}' to release {} is blocked by the database's migrations:",
+                    target.id.short()
+                ),
+                vec![ferry_core::promotion::UnmetGate::RollbackStrandsData { reasons }],
+            ));
+        }
+        self.team_entry(env, Some(target.id.hex()))?;
+        Ok(Prepared {
+            release: target,
+            purpose: PlanPurpose::Rollback { from: current },
+        })
+    }
+
+    /// The release `release` (or the newest eligible) if it may enter `env` now.
+    fn team_entry(&self, env: &str, release: Option<&str>) -> Result<ReleaseRecord> {
         let release = self.release_for(env, release)?;
         let s = self.settings(env, &release.id)?;
         let mut gates = self.entry_gates(&s, &release)?;
@@ -60,12 +89,23 @@ impl App {
         up: &UploadedPlan,
     ) -> Result<TeamPlanView> {
         self.check_lease(who, env, &up.lease)?;
-        if !matches!(up.purpose, PlanPurpose::Deploy) {
-            return Err(AppError::Invalid(
-                "purpose: a runner uploads deploy plans; rollbacks are planned through `ferry rollback` on the server's terms".into(),
-            ));
+        // The purpose is the server's to decide: a rollback only of what runs there now.
+        let prepared = self.team_prepare(
+            env,
+            &PrepareRequest {
+                rollback: !matches!(up.purpose, PlanPurpose::Deploy),
+                release: Some(up.release.hex().to_string()),
+            },
+        )?;
+        if prepared.purpose != up.purpose {
+            return Err(AppError::Conflict(format!(
+                "purpose: this plan says {:?}, but the server would plan {:?} for release {} in '{env}' now",
+                up.purpose,
+                prepared.purpose,
+                up.release.short()
+            )));
         }
-        let release = self.team_prepare(env, Some(up.release.hex()))?;
+        let release = prepared.release;
         let s = self.settings(env, &release.id)?;
         let baseline = self.baseline(&s, &release)?;
         let work = server_work_name(env, &up.plan_file);

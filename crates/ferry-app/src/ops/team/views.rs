@@ -72,3 +72,20 @@ pub struct VerificationReport {
     /// `None` when the environment has no checks.
     pub report: Option<ferry_verify::VerifyReport>,
 }
+
+/// What a runner is about to plan: a deploy of a release (named, or the newest eligible), or a
+/// rollback (to a release, or the environment's rollback target).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PrepareRequest {
+    #[serde(default)]
+    pub rollback: bool,
+    pub release: Option<String>,
+}
+
+/// The release the server chose and why it is planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Prepared {
+    pub release: ferry_store::ReleaseRecord,
+    pub purpose: PlanPurpose,
+}
