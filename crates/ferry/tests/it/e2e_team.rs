@@ -127,10 +127,28 @@ impl Drop for Serve {
 
 impl Serve {
     fn start(ledger: Option<&str>) -> Serve {
+        Serve::start_with(ledger, None)
+    }
+
+    /// With `key`, the server key is shared (several servers on one database seal plan files
+    /// with the same key, or they could not read each other's).
+    fn start_with(ledger: Option<&str>, key: Option<&str>) -> Serve {
         let data = tempfile::tempdir().unwrap();
         let mut ledger_args = vec!["--data".to_string(), data.path().display().to_string()];
         if let Some(url) = ledger {
             ledger_args.extend(["--ledger".to_string(), url.to_string()]);
+        }
+        if let Some(name) = key {
+            let file = std::env::temp_dir().join(format!("ferry-test-{name}-{}.key", std::process::id()));
+            if !file.exists() {
+                std::fs::write(&file, "11".repeat(32)).unwrap();
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+                }
+            }
+            ledger_args.extend(["--key-file".to_string(), file.display().to_string()]);
         }
         // Any project will do for the binary's environment; the server has no work tree.
         let probe = Project::from_files(&[("README", "x\n")]);
@@ -362,14 +380,16 @@ fn two_clones_promote_through_a_server_on_embedded_sqlite() {
     story(None, "sql");
 }
 
-/// Eight runners in eight clones promote the same environment at once: one holds the lease
-/// and applies; the others are refused at once, naming the holder; the plan is applied once.
+/// Eight runners in eight clones promote the same environment at once, half through one
+/// `ferry serve` and half through another on the same database: one holds the lease and
+/// applies; the others are refused at once, naming the holder; the plan is applied once.
 #[test]
 fn eight_runners_at_once_one_lease_holder_and_no_plan_applied_twice() {
     let Some(pg) = pg() else { return };
     let state_url = format!("{}?sslmode=disable", pg.fresh_database("tfstate").unwrap());
     let ledger = pg.fresh_database("ledger").unwrap();
-    let server = Serve::start(Some(&ledger));
+    let server = Serve::start_with(Some(&ledger), Some("race-key"));
+    let other = Serve::start_with(Some(&ledger), Some("race-key"));
     let token = server.token("ci", &["planner:*", "applier:*"]);
     let origin = team_project("race");
     let first = Runner {
@@ -382,10 +402,11 @@ fn eight_runners_at_once_one_lease_holder_and_no_plan_applied_twice() {
     let clones: Vec<Project> = (0..8).map(|_| clone_of(&origin)).collect();
     let children: Vec<std::process::Child> = clones
         .iter()
-        .map(|p| {
+        .enumerate()
+        .map(|(i, p)| {
             let r = Runner {
                 p,
-                server: server.url(),
+                server: if i % 2 == 0 { server.url() } else { other.url() },
                 token: token.clone(),
                 state_url: state_url.clone(),
             };
