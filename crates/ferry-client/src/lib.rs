@@ -275,7 +275,14 @@ impl TeamServer for HttpServer {
             .map_err(|e| AppError::io(format!("cannot read {}", file.display()), e))?;
         let r = self
             .agent
-            .put(&self.url(&format!("/blobs/{}/{sha256}", kind.as_str())))
+            .put(&self.url(&format!(
+                "/blobs/{}/{sha256}",
+                match kind {
+                    ArtifactKind::PlanFile => "plan-file",
+                    ArtifactKind::PlanJson => "plan-json",
+                    _ => "unsupported",
+                }
+            )))
             .header("Authorization", self.auth())
             .header("Content-Type", "application/octet-stream")
             .send(&f)

@@ -299,6 +299,9 @@ pub(crate) fn parse_state_identity(raw: &[u8]) -> Result<Option<StateIdentity>, 
         (Some(lineage), Some(serial)) if !lineage.is_empty() => {
             Ok(Some(StateIdentity { lineage, serial }))
         }
+        // A remote backend's fresh workspace (the pg backend makes one at init): an empty
+        // state nobody has written yet, the same as none.
+        (Some(lineage), Some(0)) if lineage.is_empty() => Ok(None),
         _ => Err("state has no lineage/serial".to_string()),
     }
 }
@@ -365,5 +368,12 @@ mod tests {
         );
         assert!(parse_state_identity(b"{not json").is_err());
         assert!(parse_state_identity(br#"{"version":4}"#).is_err());
+        // The pg backend's fresh workspace.
+        assert_eq!(
+            parse_state_identity(br#"{"version":4,"serial":0,"lineage":"","resources":[]}"#)
+                .unwrap(),
+            None
+        );
+        assert!(parse_state_identity(br#"{"version":4,"serial":3,"lineage":""}"#).is_err());
     }
 }

@@ -14,6 +14,7 @@
 //! chunk rows verified on every read; wrap it in `ferry_store::SealedArtifacts` so plan artifacts
 //! are sealed with the server key before they reach the table.
 
+mod accounts;
 mod artifacts;
 mod ops;
 mod rows;
@@ -63,6 +64,13 @@ impl std::fmt::Debug for PgLedger {
             .field("what", &self.what)
             .finish()
     }
+}
+
+/// [`describe`] of a URL; an unparsable one is not echoed (it may hold a password).
+pub fn describe_url(url: &str) -> String {
+    Config::from_str(url)
+        .map(|c| describe(&c))
+        .unwrap_or_else(|_| "postgres://(unparsable URL)".into())
 }
 
 /// `postgres://user@host:port/db` with the password left out, for messages and logs.

@@ -161,4 +161,17 @@ CREATE TABLE artifact_chunks (
 -- wasted time, so the chunks are stored out of line uncompressed.
 ALTER TABLE artifact_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 "#,
+    // ferry serve's API tokens (issue 10): only the sha256 of a token is stored. Its own entry,
+    // touching no other table, so it merges with other branches' entries in either order.
+    r#"
+CREATE TABLE api_tokens (
+    id BIGSERIAL PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    token_sha256 TEXT NOT NULL UNIQUE
+);
+"#,
 ];

@@ -8,6 +8,7 @@
 //! [`SqliteLedger`] and [`DirArtifactStore`] are the embedded implementations. Any other ledger
 //! (PostgreSQL for teams) must pass [`conformance`], the same suite the SQLite ledger passes.
 
+pub mod accounts;
 pub mod artifacts;
 pub mod chain;
 pub mod conformance;
@@ -17,6 +18,7 @@ mod records;
 pub mod sealed;
 mod sqlite;
 
+pub use accounts::{Accounts, TokenRecord};
 pub use artifacts::{sha256_file, ArtifactKind, ArtifactStore, DirArtifactStore};
 pub use chain::{ChainReport, Problem};
 pub use error::{Result, StoreError};

@@ -65,6 +65,8 @@ pub enum Command {
     /// Check the ledger's integrity.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Team mode: serve the ledger and artifacts over HTTP; manage its tokens and schema.
+    Serve(ServeArgs),
     /// Generate or check the CI pipeline (GitHub Actions, GitLab CI) from ferry.toml.
     #[command(subcommand)]
     Ci(CiCommand),
@@ -171,6 +173,75 @@ pub struct MigrateApproveArgs {
 pub enum LedgerCommand {
     /// Recompute the hash chain and check every row it covers (exit 3 if broken).
     Verify(LedgerVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(subcommand)]
+    pub command: Option<ServeCommand>,
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    pub listen: String,
+    /// The ledger: sqlite:PATH (default: DATA/ledger.db) or postgres://USER:PASSWORD@HOST/DB.
+    /// Prefer the FERRY_LEDGER variable for a URL with a password.
+    #[arg(long, env = "FERRY_LEDGER", hide_env_values = true, global = true)]
+    pub ledger: Option<String>,
+    /// The server's data directory: the embedded ledger, artifacts, the server key.
+    #[arg(long, default_value = ".ferry-server", global = true)]
+    pub data: std::path::PathBuf,
+    /// The server key sealing plan files at rest (32 bytes, hex or base64, mode 0600); else
+    /// FERRY_SERVER_KEY, else DATA/server.key (made on first start).
+    #[arg(long, global = true)]
+    pub key_file: Option<std::path::PathBuf>,
+    /// TLS certificate chain (PEM); with --tls-key.
+    #[arg(long)]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long)]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The largest upload (a release bundle, a plan file or plan JSON), in bytes.
+    #[arg(long, default_value_t = 512 * 1024 * 1024)]
+    pub max_upload: u64,
+    /// How long a runner's lease lasts without renewal, in seconds.
+    #[arg(long, default_value_t = 120, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub lease_seconds: u64,
+    /// Trusted-proxy mode (off by default): the header an SSO proxy names the user in.
+    #[arg(long)]
+    pub trusted_proxy_header: Option<String>,
+    /// The proxy's address or CIDR; the header is believed only from there.
+    #[arg(long)]
+    pub trusted_proxy_from: Vec<String>,
+    /// Roles of a proxy user: USER=ROLE[:ENV], repeatable.
+    #[arg(long)]
+    pub proxy_role: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServeCommand {
+    /// API tokens of the server's users.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Bring the ledger's schema up to date and print its version.
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token (printed once on stdout; only its hash is stored).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// ROLE[:ENV] with ROLE one of viewer, planner, applier, approver, admin; repeatable.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// How long it is valid: 90d, 12h, 30m.
+        #[arg(long, default_value = "90d")]
+        expires: String,
+    },
+    /// The tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id (from `list`).
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Args)]

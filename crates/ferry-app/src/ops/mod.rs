@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod plan;
 pub mod policy;
 pub mod promote;
+mod receive;
 pub mod release;
 pub mod remote;
 pub mod review;

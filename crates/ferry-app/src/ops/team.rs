@@ -259,6 +259,22 @@ impl App {
         }
     }
 
+    /// `env`'s plan `plan` (or its pending one) as a reviewer sees it.
+    pub fn plan_view(&self, env: &str, plan: Option<&str>) -> Result<crate::views::PlanView> {
+        let record = self.resolve_plan(env, plan)?;
+        let review = serde_json::from_value(record.review.clone()).map_err(|e| {
+            AppError::Invalid(format!(
+                "the stored review of plan {} is unreadable: {e}",
+                record.id.short()
+            ))
+        })?;
+        self.planned_view(&crate::steps::plan::Planned {
+            record,
+            review,
+            fresh: None,
+        })
+    }
+
     fn deployment_record(&self, id: i64) -> Result<DeploymentRecord> {
         self.ledger
             .deployment(id)?

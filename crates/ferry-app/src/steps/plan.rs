@@ -373,7 +373,7 @@ impl App {
             ),
         )];
         let carried = match self.ledger.pending_plan(env)? {
-            Some(prev) => self.carry_over(who, &s, release, &prev, &record, &mut events)?,
+            Some(prev) => self.carry_over(who, s, release, &prev, &record, &mut events)?,
             None => vec![],
         };
         self.ledger.record_plan(&record, &carried, &events)?;

@@ -160,7 +160,7 @@ fn two_processes_opening_a_new_database_migrate_it_once() {
         .unwrap();
     assert_eq!(rows.len(), 1);
     // Migrations: the ledger tables, then the artifact tables.
-    assert_eq!(rows[0].get::<_, i64>(0), 2);
+    assert_eq!(rows[0].get::<_, i64>(0), 3);
 }
 
 #[test]

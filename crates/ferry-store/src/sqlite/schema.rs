@@ -143,6 +143,19 @@ CREATE TABLE migration_approvals (
 );
 CREATE INDEX migration_approvals_plan ON migration_approvals(env, set_name, digest);
 "#,
+    // ferry serve's API tokens (issue 10): only the sha256 of a token is stored. Its own step,
+    // touching no other table, so it merges with other branches' steps in either order.
+    r#"
+CREATE TABLE api_tokens (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_name TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    revoked_at TEXT,
+    token_sha256 TEXT NOT NULL UNIQUE
+);
+"#,
 ];
 
 /// The version from which rows are covered by the hash chain; older ledgers are sealed when

@@ -20,6 +20,7 @@ mod promote;
 mod prompt;
 mod release;
 mod review;
+mod serve;
 mod status;
 mod unlock;
 
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Unlock(args) => unlock::run(&ctx, args),
         Command::Gc => gc::run(&ctx),
         Command::Ledger(cmd) => ledger::run(&ctx, cmd),
+        Command::Serve(args) => serve::run(&ctx, args),
         Command::Ci(cmd) => ci::run(&ctx, cmd),
         Command::Drift(args) => drift::run(&ctx, args),
         Command::Advise(args) => advise::run(&ctx, args),

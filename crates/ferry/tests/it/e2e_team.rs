@@ -42,7 +42,16 @@ output "size" {
 }
 "#;
 
-fn config(schema_prefix: &str) -> String {
+/// The state database's URL without its password (lib/pq, inside Terraform's pg backend, takes
+/// the password from PGPASSWORD), and the password.
+fn split_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (auth, host) = rest.split_once('@').unwrap();
+    let (user, password) = auth.split_once(':').unwrap();
+    (format!("{scheme}://{user}@{host}"), password.to_string())
+}
+
+fn config(schema_prefix: &str, conn_str: &str) -> String {
     let mut text = String::from("[project]\nroot = \"infra\"\n");
     for (name, from, extra) in [
         ("dev", None, "auto_apply = true\n"),
@@ -50,16 +59,17 @@ fn config(schema_prefix: &str) -> String {
         ("prod", Some("staging"), "approvals = 1\n"),
     ] {
         text.push_str(&format!(
-            "\n[[environment]]\nname = \"{name}\"\nvar_files = [\"infra/{name}.tfvars\"]\n{}{extra}backend_config = {{ schema_name = \"{schema_prefix}_{name}\" }}\n",
+            "\n[[environment]]\nname = \"{name}\"\nvar_files = [\"infra/{name}.tfvars\"]\n{}{extra}backend_config = {{ schema_name = \"{schema_prefix}_{name}\", conn_str = \"{conn_str}\" }}\n",
             from.map(|f| format!("from = \"{f}\"\n")).unwrap_or_default()
         ));
     }
     text
 }
 
-fn team_project(schema_prefix: &str) -> Project {
+fn team_project(schema_prefix: &str, state_url: &str) -> Project {
+    let (conn_str, _) = split_password(state_url);
     Project::from_files(&[
-        ("ferry.toml", &config(schema_prefix)),
+        ("ferry.toml", &config(schema_prefix, &conn_str)),
         ("infra/main.tf", MAIN_TF),
         ("infra/dev.tfvars", "size = 1\n"),
         ("infra/staging.tfvars", "size = 2\n"),
@@ -139,13 +149,15 @@ impl Serve {
             ledger_args.extend(["--ledger".to_string(), url.to_string()]);
         }
         if let Some(name) = key {
-            let file = std::env::temp_dir().join(format!("ferry-test-{name}-{}.key", std::process::id()));
+            let file =
+                std::env::temp_dir().join(format!("ferry-test-{name}-{}.key", std::process::id()));
             if !file.exists() {
                 std::fs::write(&file, "11".repeat(32)).unwrap();
                 #[cfg(unix)]
                 {
                     use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .unwrap();
                 }
             }
             ledger_args.extend(["--key-file".to_string(), file.display().to_string()]);
@@ -210,7 +222,7 @@ impl Runner<'_> {
         let mut c = self.p.ferry(args);
         c.env("FERRY_SERVER", &self.server)
             .env("FERRY_TOKEN", &self.token)
-            .env("PG_CONN_STR", &self.state_url)
+            .env("PGPASSWORD", split_password(&self.state_url).1)
             // Nothing self-asserted counts in team mode.
             .env("FERRY_USER", "somebody-else@example.com");
         c
@@ -257,7 +269,7 @@ fn story(ledger: Option<String>, schema_prefix: &str) {
     let server = Serve::start(ledger.as_deref());
     let alice = server.token("alice", &["planner:*", "applier:*", "approver:*"]);
     let bob = server.token("bob", &["approver:prod"]);
-    let a_repo = team_project(schema_prefix);
+    let a_repo = team_project(schema_prefix, &state_url);
     let b_repo = clone_of(&a_repo);
     let a = Runner {
         p: &a_repo,
@@ -359,7 +371,8 @@ fn has_state_file(dir: &Path) -> bool {
     entries.flatten().any(|e| {
         let path: PathBuf = e.path();
         if path.is_dir() {
-            has_state_file(&path)
+            // `.terraform/terraform.tfstate` is the backend's settings, not state.
+            e.file_name() != ".terraform" && has_state_file(&path)
         } else {
             path.file_name()
                 .is_some_and(|n| n.to_string_lossy().ends_with(".tfstate"))
@@ -391,7 +404,7 @@ fn eight_runners_at_once_one_lease_holder_and_no_plan_applied_twice() {
     let server = Serve::start_with(Some(&ledger), Some("race-key"));
     let other = Serve::start_with(Some(&ledger), Some("race-key"));
     let token = server.token("ci", &["planner:*", "applier:*"]);
-    let origin = team_project("race");
+    let origin = team_project("race", &state_url);
     let first = Runner {
         p: &origin,
         server: server.url(),
@@ -406,7 +419,11 @@ fn eight_runners_at_once_one_lease_holder_and_no_plan_applied_twice() {
         .map(|(i, p)| {
             let r = Runner {
                 p,
-                server: if i % 2 == 0 { server.url() } else { other.url() },
+                server: if i % 2 == 0 {
+                    server.url()
+                } else {
+                    other.url()
+                },
                 token: token.clone(),
                 state_url: state_url.clone(),
             };
