@@ -349,10 +349,7 @@ impl App {
             release.id.short()
         ));
         let result = wd.engine.apply(&wd.module_dir, &local_plan, &wd.opts);
-        let tail = |out: &str| {
-            let lines: Vec<&str> = out.lines().collect();
-            lines[lines.len().saturating_sub(200)..].join("\n")
-        };
+        use crate::steps::apply::tail;
         let report = match &result {
             Ok(log) => OutcomeReport {
                 lease: token.clone(),

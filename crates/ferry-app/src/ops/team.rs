@@ -28,6 +28,15 @@ use ferry_store::{
     ArtifactKind, DeploymentOutcome, DeploymentRecord, DeploymentStatus, ReleaseRecord,
 };
 
+/// The state a runner says it planned (or is about to apply) against.
+fn identity_of(state: Option<&crate::views::StateView>) -> Option<StateIdentity> {
+    let st = state?;
+    Some(StateIdentity {
+        lineage: st.lineage.clone()?,
+        serial: st.serial?,
+    })
+}
+
 /// A work dir of the server's own, unique to one request (requests run concurrently).
 fn server_work_name(env: &str, id: &str) -> String {
     format!("server-{env}-{}", id.get(..16).unwrap_or(id))
@@ -121,12 +130,7 @@ impl App {
             let ev = Evaluated {
                 plan_file: plan_file.clone(),
                 plan_json: plan_json.clone(),
-                identity: up.state.as_ref().and_then(|st| {
-                    Some(StateIdentity {
-                        lineage: st.lineage.clone()?,
-                        serial: st.serial?,
-                    })
-                }),
+                identity: identity_of(up.state.as_ref()),
                 assessment,
                 engine: up.engine.chars().take(200).collect(),
             };
@@ -190,13 +194,7 @@ impl App {
                 context: None,
             });
         }
-        let identity = req.state.as_ref().and_then(|st| {
-            Some(StateIdentity {
-                lineage: st.lineage.clone()?,
-                serial: st.serial?,
-            })
-        });
-        self.state_unchanged(who, &plan, identity.as_ref())?;
+        self.state_unchanged(who, &plan, identity_of(req.state.as_ref()).as_ref())?;
         let id = self.begin_apply(who, &plan)?;
         self.deployment_record(id)
     }
@@ -227,7 +225,7 @@ impl App {
             status: report.status,
             at: self.now(),
             error: report.error.as_deref().map(|e| self.redact(e)),
-            log: self.redact(&tail(&report.log)),
+            log: self.redact(&crate::steps::apply::tail(&report.log)),
         };
         self.finish_apply(who, &plan, deployment, outcome)?;
         self.deployment_record(deployment)
@@ -314,10 +312,4 @@ impl App {
             tracing::warn!(dir = %root.display(), error = %e, "could not remove a server work dir");
         }
     }
-}
-
-/// The last 200 lines of a runner's engine output, as a local apply keeps.
-fn tail(output: &str) -> String {
-    let lines: Vec<&str> = output.lines().collect();
-    lines[lines.len().saturating_sub(200)..].join("\n")
 }

@@ -15,7 +15,7 @@ use ferry_store::{
 };
 
 /// The last 200 lines of engine output: enough to diagnose, small enough for a ledger row.
-fn tail(output: &str) -> String {
+pub(crate) fn tail(output: &str) -> String {
     let lines: Vec<&str> = output.lines().collect();
     lines[lines.len().saturating_sub(200)..].join("\n")
 }

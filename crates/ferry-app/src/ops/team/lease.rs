@@ -39,26 +39,23 @@ impl App {
     /// is alive. An expired lease is taken over and its running deployment recorded as
     /// interrupted.
     pub fn team_take_lease(&self, who: &Claim, env: &str, purpose: &str) -> Result<LeaseView> {
-        if self.release_configs_know_env(env)? {
-            let record = LockRecord {
-                env: env.to_string(),
-                holder: format!("{} ({})", who.as_str(), who.origin),
-                token: lease_token()?,
-                purpose: purpose.chars().take(200).collect(),
-                since: self.now(),
-                expires_at: self.lease_expiry(),
-            };
-            match self.ledger.acquire_lock(&record, &self.now())? {
-                LockTaken::Fresh => {}
-                LockTaken::TookOver(prev) => {
-                    self.interrupt_running(env, &prev.holder, "its lease expired")?
-                }
-            }
-            return Ok(view(&record));
+        if !self.release_configs_know_env(env)? {
+            return Err(AppError::NotFound(format!(
+                "no release in the ledger has an environment '{env}'"
+            )));
         }
-        Err(AppError::NotFound(format!(
-            "no release in the ledger has an environment '{env}'"
-        )))
+        let record = LockRecord {
+            env: env.to_string(),
+            holder: format!("{} ({})", who.as_str(), who.origin),
+            token: lease_token()?,
+            purpose: purpose.chars().take(200).collect(),
+            since: self.now(),
+            expires_at: self.lease_expiry(),
+        };
+        if let LockTaken::TookOver(prev) = self.ledger.acquire_lock(&record, &self.now())? {
+            self.interrupt_running(env, &prev.holder, "its lease expired")?;
+        }
+        Ok(view(&record))
     }
 
     /// Extends the lease `token` of `env` (held by `who`).
@@ -111,14 +108,14 @@ impl App {
             .collect();
         envs.dedup();
         for env in envs {
-            let expired = match self.ledger.lock(&env)? {
-                Some(l) => l.expires_at.as_str() <= now.as_str(),
-                None => true,
-            };
-            if !expired {
+            let lease = self.ledger.lock(&env)?;
+            if lease
+                .as_ref()
+                .is_some_and(|l| l.expires_at.as_str() > now.as_str())
+            {
                 continue;
             }
-            let holder = match self.ledger.lock(&env)? {
+            let holder = match lease {
                 Some(l) => {
                     let ev = self.event(
                         "ferry",
@@ -144,13 +141,9 @@ impl App {
 
     /// Whether any release in the ledger defines `env` (the server has no work tree to ask).
     fn release_configs_know_env(&self, env: &str) -> Result<bool> {
-        for r in self.ledger.releases()? {
-            if let Ok(c) = self.release_config(&r.id) {
-                if c.environment(env).is_some() {
-                    return Ok(true);
-                }
-            }
-        }
-        Ok(false)
+        Ok(self.ledger.releases()?.iter().any(|r| {
+            self.release_config(&r.id)
+                .is_ok_and(|c| c.environment(env).is_some())
+        }))
     }
 }
